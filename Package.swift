@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One library target per concern; the C libraries stay behind thin system-library targets so that
+// their pointers never leak past the Swift module that owns them.
+let package = Package(
+    name: "recame",
+    products: [
+        .executable(name: "recame", targets: ["recame"]),
+        .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "ReCAME", targets: ["ReCAME"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .target(name: "CImageCodec", dependencies: ["CJPEG", "CPNG"]),
+
+        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        .target(name: "ReCAME", dependencies: ["Tensor"]),
+        .target(name: "Imaging", dependencies: ["CImageCodec"]),
+        .target(name: "Datasets", dependencies: ["Imaging", "Tensor"]),
+        .target(name: "Kafka", dependencies: ["CRdKafka"]),
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(
+            name: "Pipeline",
+            dependencies: ["Kafka", "Postgres", "Imaging", "Datasets", "Tensor", "ReCAME"]),
+        .executableTarget(
+            name: "recame",
+            dependencies: ["Pipeline", "Kafka", "Postgres", "Imaging", "Datasets", "Tensor", "ReCAME"]),
+
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "ReCAMETests", dependencies: ["ReCAME", "Tensor"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Postgres"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

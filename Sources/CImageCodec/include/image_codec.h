@@ -1,0 +1,3 @@
+#ifndef RECAME_IMAGE_CODEC_H
+#define RECAME_IMAGE_CODEC_H
+#endif
