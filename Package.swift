@@ -32,12 +32,13 @@ let package = Package(
             name: "recame",
             dependencies: ["Pipeline", "Kafka", "Postgres", "Imaging", "Datasets", "Tensor", "ReCAME"]),
 
-        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "ReCAMETests", dependencies: ["ReCAME", "Tensor"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Postgres"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "ReCAMETests", dependencies: ["ReCAME", "Tensor", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
