@@ -17,12 +17,13 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CImageCodec", dependencies: ["CJPEG", "CPNG"]),
 
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
         .target(name: "ReCAME", dependencies: ["Tensor"]),
         .target(name: "Imaging", dependencies: ["CImageCodec"]),
-        .target(name: "Datasets", dependencies: ["Imaging", "Tensor"]),
+        .target(name: "Datasets", dependencies: ["Imaging", "Tensor", "CZlib"]),
         .target(name: "Kafka", dependencies: ["CRdKafka"]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(
@@ -37,6 +38,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "ReCAMETests", dependencies: ["ReCAME", "Tensor", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Postgres", "TestSupport"]),
     ],
