@@ -138,6 +138,7 @@ static int output_channels_for(int color_space) {
 
 /* Opens the stream and reads its header; must be called after setjmp has been armed. */
 static void open_stream(jpeg_reader *reader, const uint8_t *data, size_t size) {
+    reader->info.err = &reader->failure.manager;
     jpeg_create_decompress(&reader->info);
     reader->created = 1;
     reader->progress.progress_monitor = jpeg_limit_scans;
@@ -261,6 +262,7 @@ int ic_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int c
         return result != NULL ? result->status : IC_CORRUPT;
     }
     struct jpeg_compress_struct *info = &writer->info;
+    info->err = &writer->failure.manager;
     jpeg_create_compress(info);
     writer->created = 1;
     jpeg_mem_dest(info, &writer->buffer, &writer->buffer_size);

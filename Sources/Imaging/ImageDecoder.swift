@@ -63,7 +63,7 @@ public enum ImageDecoder {
     }
 
     private static func format(of raw: UnsafeRawBufferPointer) throws -> ImageFormat {
-        guard let format = ImageFormat.sniff(raw) else {
+        guard let format = ImageFormat.sniff(raw: raw) else {
             throw ImageError.unknownFormat(leadingBytes: Array(raw.prefix(8)))
         }
         return format

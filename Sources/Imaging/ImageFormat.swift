@@ -1,3 +1,5 @@
+import Foundation
+
 /// The encoded formats this module reads, recognised by their leading bytes rather than by file name.
 public enum ImageFormat: String, Sendable, CaseIterable, CustomStringConvertible {
     case jpeg = "JPEG"
@@ -12,7 +14,11 @@ public enum ImageFormat: String, Sendable, CaseIterable, CustomStringConvertible
 
     /// The format whose signature the bytes start with. A buffer shorter than a signature but equal
     /// to its beginning also counts (it is then a truncated file of that format, not an unknown one).
-    public static func sniff(_ bytes: UnsafeRawBufferPointer) -> ImageFormat? {
+    public static func sniff<Bytes: ContiguousBytes>(_ bytes: Bytes) -> ImageFormat? {
+        bytes.withUnsafeBytes { sniff(raw: $0) }
+    }
+
+    static func sniff(raw bytes: UnsafeRawBufferPointer) -> ImageFormat? {
         if startsWith(bytes, jpegSignature) { return .jpeg }
         if startsWith(bytes, pngSignature) { return .png }
         if bytes.count >= 2, bytes[0] == UInt8(ascii: "P"), bytes[1] == UInt8(ascii: "5") || bytes[1] == UInt8(ascii: "6") {
