@@ -29,7 +29,8 @@ enum CodecSupport {
 
     /// Allocates `count` samples and lets `fill` write them; `fill` returns an `IC_*` status. The
     /// buffer is never read before `fill` reports success.
-    static func makePixels(count: Int, fill: (UnsafeMutablePointer<UInt8>) -> Int32) -> (pixels: [UInt8], status: Int32) {
+    static func makePixels(count: Int, fill: (UnsafeMutablePointer<UInt8>) -> Int32) -> (pixels: [UInt8], status: Int32)
+    {
         var status = Int32(IC_OK)
         let pixels = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             status = fill(buffer.baseAddress!)

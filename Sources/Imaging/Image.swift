@@ -34,7 +34,8 @@ public struct Image: Equatable, Sendable {
 
     /// The sample at column `x`, row `y`, channel `channel` (all zero-based).
     public subscript(x: Int, y: Int, channel: Int) -> UInt8 {
-        precondition(x >= 0 && x < width && y >= 0 && y < height && channel >= 0 && channel < channels,
+        precondition(
+            x >= 0 && x < width && y >= 0 && y < height && channel >= 0 && channel < channels,
             "pixel (\(x), \(y), \(channel)) outside a \(width) x \(height) x \(channels) image")
         return pixels[(y * width + x) * channels + channel]
     }

@@ -21,7 +21,9 @@ public enum ImageFormat: String, Sendable, CaseIterable, CustomStringConvertible
     static func sniff(raw bytes: UnsafeRawBufferPointer) -> ImageFormat? {
         if startsWith(bytes, jpegSignature) { return .jpeg }
         if startsWith(bytes, pngSignature) { return .png }
-        if bytes.count >= 2, bytes[0] == UInt8(ascii: "P"), bytes[1] == UInt8(ascii: "5") || bytes[1] == UInt8(ascii: "6") {
+        if bytes.count >= 2, bytes[0] == UInt8(ascii: "P"),
+            bytes[1] == UInt8(ascii: "5") || bytes[1] == UInt8(ascii: "6")
+        {
             return bytes.count == 2 || NetpbmCodec.isWhitespace(bytes[2]) ? .netpbm : nil
         }
         return nil

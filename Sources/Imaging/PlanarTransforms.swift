@@ -63,7 +63,8 @@ public enum PlanarTransforms {
     ) throws {
         try shape.check(buffer)
         guard scratch.count >= shape.planeCount else {
-            throw ImageError.invalidArgument("rotation scratch holds \(scratch.count) floats, \(shape.planeCount) needed")
+            throw ImageError.invalidArgument(
+                "rotation scratch holds \(scratch.count) floats, \(shape.planeCount) needed")
         }
         guard degrees.isFinite else { throw ImageError.invalidArgument("rotation angle \(degrees) is not finite") }
         if degrees == 0 { return }

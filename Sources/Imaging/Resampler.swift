@@ -72,7 +72,9 @@ enum Resampler {
                 var rowTotal: Float = 0
                 for column in 0..<xCount {
                     let weight = xWeights[x * xTaps + column]
-                    rowTotal += weight * source(at: sourceRow + xStart + column, channel: channel, outputChannels: outputChannels)
+                    rowTotal +=
+                        weight
+                        * source(at: sourceRow + xStart + column, channel: channel, outputChannels: outputChannels)
                 }
                 total += yWeights[y * yTaps + row] * rowTotal
             }

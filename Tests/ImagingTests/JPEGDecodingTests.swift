@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Imaging
 
 final class JPEGDecodingTests: XCTestCase {
@@ -44,7 +45,8 @@ final class JPEGDecodingTests: XCTestCase {
         let height = 8
         let pixels = (0..<(width * height * 4)).map { UInt8(($0 * 13) % 256) }
         for (layout, name) in [(JPEGCodec.Layout.cmyk, "CMYK"), (.ycck, "YCCK")] {
-            let encoded = try JPEGCodec.encode(pixels: pixels, width: width, height: height, layout: layout, quality: 90)
+            let encoded = try JPEGCodec.encode(
+                pixels: pixels, width: width, height: height, layout: layout, quality: 90)
             XCTAssertThrowsError(try ImageDecoder.decode(encoded)) { error in
                 guard case ImageError.unsupported(.jpeg, let feature) = error else { return XCTFail("got \(error)") }
                 XCTAssertTrue(feature.contains(name), feature)

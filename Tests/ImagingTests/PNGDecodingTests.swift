@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Imaging
 
 final class PNGDecodingTests: XCTestCase {

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Imaging
 
 /// Oversized headers must be refused from the header alone: the refusal is immediate and the

@@ -32,7 +32,8 @@ enum RawPNG {
         file += chunk("IHDR", header)
         if let palette { file += chunk("PLTE", palette) }
         if let transparency { file += chunk("tRNS", transparency) }
-        let raw = interlaced
+        let raw =
+            interlaced
             ? adam7Scanlines(width: width, height: height, bitDepth: bitDepth, colorType: colorType, samples: samples)
             : scanlines(
                 width: width, height: height, bitDepth: bitDepth, colorType: colorType,

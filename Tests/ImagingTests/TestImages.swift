@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Imaging
 
 /// Deterministic test pictures and small process probes shared by the imaging tests.
