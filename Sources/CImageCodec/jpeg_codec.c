@@ -241,8 +241,8 @@ static void release_writer(jpeg_writer *writer) {
 }
 
 int ic_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int components,
-                   int color_space, int quality, uint8_t **output, size_t *output_size,
-                   ic_result *result) {
+                   int color_space, int quality, int progressive, uint8_t **output,
+                   size_t *output_size, ic_result *result) {
     if (pixels == NULL || output == NULL || output_size == NULL)
         return ic_fail(result, IC_INVALID_ARGUMENT, "JPEG: missing pixels or output");
     *output = NULL;
@@ -274,6 +274,7 @@ int ic_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int c
     if (components == 4) jpeg_set_colorspace(info, color_space == IC_COLOR_YCCK ? JCS_YCCK : JCS_CMYK);
     jpeg_set_quality(info, quality, TRUE);
     info->dct_method = JDCT_ISLOW;
+    if (progressive) jpeg_simple_progression(info);
     jpeg_start_compress(info, TRUE);
     size_t row_size = (size_t)width * (size_t)components;
     while (info->next_scanline < info->image_height) {

@@ -5,11 +5,12 @@ public enum ImageEncoder {
         try PNGCodec.encode(image, compressionLevel: compressionLevel)
     }
 
-    /// Baseline JPEG (gray stays gray; RGB is stored as YCbCr 4:2:0), `quality` 1...100.
-    public static func jpeg(_ image: Image, quality: Int = 90) throws -> [UInt8] {
+    /// JPEG (gray stays gray; RGB is stored as YCbCr 4:2:0), `quality` 1...100, baseline unless
+    /// `progressive`.
+    public static func jpeg(_ image: Image, quality: Int = 90, progressive: Bool = false) throws -> [UInt8] {
         try JPEGCodec.encode(
             pixels: image.pixels, width: image.width, height: image.height,
-            layout: image.channels == 1 ? .gray : .rgb, quality: quality)
+            layout: image.channels == 1 ? .gray : .rgb, quality: quality, progressive: progressive)
     }
 
     /// Binary PGM (gray) or PPM (RGB), maxval 255.

@@ -44,7 +44,11 @@ enum JPEGCodec {
         case gray, rgb, cmyk, ycck
     }
 
-    static func encode(pixels: [UInt8], width: Int, height: Int, layout: Layout, quality: Int) throws -> [UInt8] {
+    static func encode(
+        pixels: [UInt8], width: Int, height: Int, layout: Layout, quality: Int, progressive: Bool = false
+    ) throws
+        -> [UInt8]
+    {
         let components: Int
         let colorSpace: Int
         switch layout {
@@ -69,7 +73,7 @@ enum JPEGCodec {
         let status = pixels.withUnsafeBufferPointer { buffer in
             ic_jpeg_encode(
                 buffer.baseAddress, UInt32(width), UInt32(height), Int32(components), Int32(colorSpace),
-                Int32(quality), &output, &size, &result)
+                Int32(quality), progressive ? 1 : 0, &output, &size, &result)
         }
         guard Int(status) == IC_OK else { throw CodecSupport.error(status: status, result: result, format: .jpeg) }
         return CodecSupport.takeEncoded(output, size: size)

@@ -40,6 +40,35 @@ final class JPEGDecodingTests: XCTestCase {
         XCTAssertGreaterThan(difference(original, coarse).mean, fineError.mean)
     }
 
+    func testProgressiveStreamsDecodeLikeBaselineOnes() throws {
+        let original = TestImages.smooth(width: 45, height: 33, channels: 3)
+        let baseline = try ImageDecoder.decode(ImageEncoder.jpeg(original, quality: 90))
+        let progressiveBytes = try ImageEncoder.jpeg(original, quality: 90, progressive: true)
+        XCTAssertNotEqual(progressiveBytes, try ImageEncoder.jpeg(original, quality: 90))
+        let progressive = try ImageDecoder.decode(progressiveBytes)
+        XCTAssertLessThanOrEqual(difference(baseline, progressive).max, 2)
+        XCTAssertThrowsError(try ImageDecoder.decode(Array(progressiveBytes.prefix(progressiveBytes.count * 2 / 3))))
+    }
+
+    func testConcurrentDecodesAreIndependent() throws {
+        let gray = TestImages.smooth(width: 30, height: 20, channels: 1)
+        let files = try [
+            ImageEncoder.jpeg(gray), ImageEncoder.png(gray), Array(try ImageEncoder.jpeg(gray).prefix(300)),
+        ]
+        let expected = try ImageDecoder.decode(files[0])
+        let failures = Counter()
+        DispatchQueue.concurrentPerform(iterations: 600) { index in
+            let result = Result { try ImageDecoder.decode(files[index % 3]) }
+            switch (index % 3, result) {
+            case (0, .success(let image)) where image == expected: break
+            case (1, .success(let image)) where image == gray: break
+            case (2, .failure(ImageError.truncated(.jpeg, _))): break
+            default: failures.add()
+            }
+        }
+        XCTAssertEqual(failures.value, 0)
+    }
+
     func testCMYKAndYCCKAreRefusedWithAClearError() throws {
         let width = 16
         let height = 8
@@ -94,4 +123,11 @@ final class JPEGDecodingTests: XCTestCase {
         }
         XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: directory))
     }
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func add() { lock.withLock { count += 1 } }
 }

@@ -35,12 +35,16 @@ final class MutationTests: XCTestCase {
         return bytes
     }
 
-    private func run(_ original: [UInt8], count: Int, seed: UInt64) -> Outcome {
+    /// `repair`, when given, is applied to every second damaged file (to get past checksums).
+    private func run(
+        _ original: [UInt8], count: Int, seed: UInt64, repair: (([UInt8]) -> [UInt8])? = nil
+    ) -> Outcome {
         var generator = SeededGenerator(seed: seed)
         var outcome = Outcome()
         for iteration in 0..<count {
             let mutation = Mutation.allCases[iteration % Mutation.allCases.count]
-            let damaged = mutate(original, mutation, &generator)
+            var damaged = mutate(original, mutation, &generator)
+            if let repair, iteration % 2 == 1 { damaged = repair(damaged) }
             do {
                 // A modest limit keeps damaged size fields from making the loop slow, not from crashing.
                 let image = try ImageDecoder.decode(damaged, maxPixels: 1 << 22)
@@ -60,9 +64,9 @@ final class MutationTests: XCTestCase {
     }
 
     func testDamagedJPEGsNeverCrash() throws {
-        for (channels, seed) in [(3, UInt64(1)), (1, UInt64(2))] {
+        for (channels, progressive, seed) in [(3, false, UInt64(1)), (1, false, 2), (3, true, 8)] {
             let original = try ImageEncoder.jpeg(
-                TestImages.smooth(width: 40, height: 32, channels: channels), quality: 85)
+                TestImages.smooth(width: 40, height: 32, channels: channels), quality: 85, progressive: progressive)
             let outcome = run(original, count: 1_000, seed: seed)
             XCTAssertEqual(outcome.decoded + outcome.failed, 1_000)
             XCTAssertEqual(outcome.truncationsDecoded, 0, "a truncated JPEG decoded")
@@ -84,7 +88,7 @@ final class MutationTests: XCTestCase {
             width: width, height: height, bitDepth: 16, colorType: .rgba,
             samples: (0..<(width * height * 4)).map { ($0 * 997) % 65_536 })
         for (original, seed) in [(encoded, UInt64(3)), (interlacedPalette, 4), (sixteenBit, 5)] {
-            let outcome = run(original, count: 1_000, seed: seed)
+            let outcome = run(original, count: 1_000, seed: seed, repair: RawPNG.repairingChecksums)
             XCTAssertEqual(outcome.decoded + outcome.failed, 1_000)
             XCTAssertEqual(outcome.truncationsDecoded, 0, "a truncated PNG decoded")
             XCTAssertGreaterThan(outcome.failed, 250)
@@ -95,5 +99,6 @@ final class MutationTests: XCTestCase {
         let original = ImageEncoder.netpbm(TestImages.noise(width: 12, height: 10, channels: 3, seed: 6))
         let outcome = run(original, count: 400, seed: 7)
         XCTAssertEqual(outcome.decoded + outcome.failed, 400)
+        XCTAssertEqual(outcome.truncationsDecoded, 0, "a truncated PPM decoded")
     }
 }

@@ -52,6 +52,21 @@ enum RawPNG {
         return file
     }
 
+    /// The file with every chunk's CRC recomputed (as far as chunk lengths stay consistent), so that
+    /// damage reaches the parsers behind the checksum instead of stopping at it.
+    static func repairingChecksums(_ file: [UInt8]) -> [UInt8] {
+        var bytes = file
+        var offset = 8
+        while offset + 12 <= bytes.count {
+            let length = bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+            guard length <= bytes.count - offset - 12 else { break }
+            let crc = crc32(Array(bytes[(offset + 4)..<(offset + 8 + length)]))
+            bytes.replaceSubrange((offset + 8 + length)..<(offset + 12 + length), with: bigEndian32(Int(crc)))
+            offset += 12 + length
+        }
+        return bytes
+    }
+
     static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
         let typeBytes = Array(type.utf8)
         return bigEndian32(data.count) + typeBytes + data + bigEndian32(Int(crc32(typeBytes + data)))

@@ -71,11 +71,12 @@ int ic_jpeg_decode(const uint8_t *data, size_t size, const ic_header *expected, 
                    size_t capacity, ic_result *result);
 
 /* Encodes 8-bit interleaved pixels: components 1 (gray), 3 (RGB) or 4 (CMYK, stored as CMYK when
- * color_space is IC_COLOR_CMYK or as YCCK when IC_COLOR_YCCK; otherwise ignored). quality 1...100.
- * On success *output holds a buffer to release with ic_free. */
+ * color_space is IC_COLOR_CMYK or as YCCK when IC_COLOR_YCCK; otherwise ignored). quality 1...100;
+ * progressive non-zero writes a progressive stream. On success *output holds a buffer to release
+ * with ic_free. */
 int ic_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int components,
-                   int color_space, int quality, uint8_t **output, size_t *output_size,
-                   ic_result *result);
+                   int color_space, int quality, int progressive, uint8_t **output,
+                   size_t *output_size, ic_result *result);
 
 /* PNG: 1/2/4/8/16-bit gray, gray+alpha, RGB, RGBA and palette. Alpha is dropped (not composited),
  * 16-bit samples are scaled to 8 bits with rounding, palette and gray stay colour-exact; gamma and
