@@ -90,6 +90,15 @@ static void jpeg_message(j_common_ptr common, int level) {
     }
 }
 
+/* Replaces output_message, which would otherwise print to stderr. Only the default error_exit and
+ * emit_message call it, and both are replaced; should anything else, the text lands in the result. */
+static void jpeg_capture_message(j_common_ptr common) {
+    jpeg_failure *failure = (jpeg_failure *)common->err;
+    char text[JMSG_LENGTH_MAX];
+    (*common->err->format_message)(common, text);
+    if (failure->result != NULL) snprintf(failure->result->message, IC_MESSAGE_CAPACITY, "JPEG: %s", text);
+}
+
 static void jpeg_limit_scans(j_common_ptr common) {
     if (!common->is_decompressor) return;
     j_decompress_ptr info = (j_decompress_ptr)common;
@@ -104,6 +113,7 @@ static void install_failure(jpeg_failure *failure, ic_result *result) {
     jpeg_std_error(&failure->manager);
     failure->manager.error_exit = jpeg_fail_and_jump;
     failure->manager.emit_message = jpeg_message;
+    failure->manager.output_message = jpeg_capture_message;
     failure->result = result;
 }
 
