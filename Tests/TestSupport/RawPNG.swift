@@ -1,15 +1,16 @@
 /// Builds PNG files byte by byte (chunks, CRC-32, zlib stored blocks, Adler-32), independently of
 /// libpng, so that the decoder is checked against layouts our own encoder never writes: 16-bit
-/// samples, palettes, transparency, alpha, sub-byte depths and Adam7 interlacing.
-enum RawPNG {
-    enum ColorType: UInt8 {
+/// samples, palettes, transparency, alpha, sub-byte depths and Adam7 interlacing. Also makes poison
+/// files for pipeline tests (`header(width:height:)`: a huge declared size with no pixel data).
+public enum RawPNG {
+    public enum ColorType: UInt8 {
         case gray = 0
         case rgb = 2
         case palette = 3
         case grayAlpha = 4
         case rgba = 6
 
-        var samplesPerPixel: Int {
+        public var samplesPerPixel: Int {
             switch self {
             case .gray, .palette: return 1
             case .grayAlpha: return 2
@@ -20,7 +21,7 @@ enum RawPNG {
     }
 
     /// `samples`: width * height * samplesPerPixel values (each below 2^bitDepth), row-major.
-    static func make(
+    public static func make(
         width: Int, height: Int, bitDepth: Int, colorType: ColorType, samples: [Int],
         palette: [UInt8]? = nil, transparency: [UInt8]? = nil, interlaced: Bool = false
     ) -> [UInt8] {
@@ -44,7 +45,7 @@ enum RawPNG {
     }
 
     /// A file whose IHDR declares `width` x `height` but whose data is a token few bytes.
-    static func header(width: Int, height: Int) -> [UInt8] {
+    public static func header(width: Int, height: Int) -> [UInt8] {
         var file: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         file += chunk("IHDR", bigEndian32(width) + bigEndian32(height) + [8, 0, 0, 0, 0])
         file += chunk("IDAT", zlibStored([0, 0, 0, 0]))
@@ -54,7 +55,7 @@ enum RawPNG {
 
     /// The file with every chunk's CRC recomputed (as far as chunk lengths stay consistent), so that
     /// damage reaches the parsers behind the checksum instead of stopping at it.
-    static func repairingChecksums(_ file: [UInt8]) -> [UInt8] {
+    public static func repairingChecksums(_ file: [UInt8]) -> [UInt8] {
         var bytes = file
         var offset = 8
         while offset + 12 <= bytes.count {
@@ -67,7 +68,7 @@ enum RawPNG {
         return bytes
     }
 
-    static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+    public static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
         let typeBytes = Array(type.utf8)
         return bigEndian32(data.count) + typeBytes + data + bigEndian32(Int(crc32(typeBytes + data)))
     }
@@ -133,7 +134,7 @@ enum RawPNG {
         }
     }
 
-    static func zlibStored(_ data: [UInt8]) -> [UInt8] {
+    public static func zlibStored(_ data: [UInt8]) -> [UInt8] {
         var output: [UInt8] = [0x78, 0x01]
         var offset = 0
         repeat {
@@ -147,11 +148,11 @@ enum RawPNG {
         return output + bigEndian32(Int(adler32(data)))
     }
 
-    static func bigEndian32(_ value: Int) -> [UInt8] {
+    public static func bigEndian32(_ value: Int) -> [UInt8] {
         [UInt8((value >> 24) & 0xFF), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)]
     }
 
-    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+    public static func crc32(_ bytes: [UInt8]) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         for byte in bytes {
             crc ^= UInt32(byte)
@@ -160,7 +161,7 @@ enum RawPNG {
         return ~crc
     }
 
-    static func adler32(_ bytes: [UInt8]) -> UInt32 {
+    public static func adler32(_ bytes: [UInt8]) -> UInt32 {
         var a: UInt32 = 1
         var b: UInt32 = 0
         for byte in bytes {
