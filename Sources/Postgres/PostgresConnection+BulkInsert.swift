@@ -33,14 +33,16 @@ extension PostgresConnection {
                     guard row.count == columns.count else {
                         throw PostgresError(
                             kind: .invalidParameter,
-                            message: "row \(count + 1) has \(row.count) values for \(columns.count) columns", statement: sql)
+                            message: "row \(count + 1) has \(row.count) values for \(columns.count) columns",
+                            statement: sql)
                     }
                     for (index, value) in row.enumerated() {
                         do {
                             try encoder.append(try value.postgresValue(), first: index == 0)
                         } catch let error as PostgresError {
                             throw PostgresError(
-                                kind: error.kind, message: "row \(count + 1), column \(columns[index]): \(error.message)",
+                                kind: error.kind,
+                                message: "row \(count + 1), column \(columns[index]): \(error.message)",
                                 statement: sql)
                         }
                     }

@@ -41,7 +41,8 @@ public final class PostgresConnection: @unchecked Sendable {
         guard PQstatus(handle) == CONNECTION_OK else {
             let message = redact(Self.errorMessage(handle))
             PQfinish(handle)
-            throw PostgresError(kind: .connection, message: "could not connect to PostgreSQL at \(target): \(message)")
+            let place = target.hasPrefix(":") ? "" : " at \(target)"
+            throw PostgresError(kind: .connection, message: "could not connect to PostgreSQL\(place): \(message)")
         }
         connection = handle
         try configureSession()
@@ -320,7 +321,13 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Points an error from a multi-statement script at the line where the server found it.
     private static func locate(_ error: PostgresError, in script: String) -> PostgresError {
-        guard let position = error.position, position > 0 else { return error }
+        guard let position = error.position, position > 0 else {
+            // A runtime error carries no position; the script's first line would point at the wrong statement.
+            return PostgresError(
+                kind: error.kind, message: error.message, sqlState: error.sqlState, severity: error.severity,
+                detail: error.detail, hint: error.hint, context: error.context, statement: nil,
+                constraint: error.constraint, table: error.table, column: error.column)
+        }
         let scalars = script.unicodeScalars
         let before = scalars.prefix(position - 1)
         let lineNumber = before.filter { $0 == "\n" }.count + 1

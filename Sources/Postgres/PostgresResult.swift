@@ -91,7 +91,9 @@ final class ResultStorage: @unchecked Sendable {
         let r = Int32(row)
         let c = Int32(column)
         let isNull = PQgetisnull(result, r, c) != 0
-        let bytes = isNull ? UnsafeRawBufferPointer(start: nil, count: 0)
+        let bytes =
+            isNull
+            ? UnsafeRawBufferPointer(start: nil, count: 0)
             : UnsafeRawBufferPointer(start: PQgetvalue(result, r, c), count: Int(PQgetlength(result, r, c)))
         return PostgresCell(
             column: columnNames[column], type: columnTypes[column], isNull: isNull, storage: self, rawBytes: bytes)

@@ -76,6 +76,8 @@ extension Substring: PostgresEncodable {
     public func postgresValue() throws -> PostgresValue { .text(String(self)) }
 }
 
+/// `Int` binds as `bigint`: assignment to `integer` columns and comparisons with them work, but a
+/// function that takes `integer` (e.g. `pg_terminate_backend`) needs an `Int32` or a `$1::int` cast.
 extension Int: PostgresEncodable {
     public static var postgresType: PostgresType { .int8 }
     public func postgresValue() throws -> PostgresValue { .text(String(self), type: .int8) }
