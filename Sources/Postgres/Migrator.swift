@@ -32,6 +32,9 @@ public struct Migrator {
     @discardableResult
     public func migrate(_ connection: PostgresConnection, log: (String) -> Void = { _ in }) throws -> [Migration] {
         let migrations = try Migration.load(from: directory)
+        guard !connection.inTransaction else {
+            throw MigrationError("migrate needs a connection outside any transaction: each file commits on its own")
+        }
         try acquireLock(connection, log: log)
         defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1)", Self.advisoryLockKey) }
         try connection.execute(

@@ -25,8 +25,13 @@ public final class PostgresConnection: @unchecked Sendable {
     public init(url: String = "", applicationName: String = "recame", connectTimeout: Int = 10) throws {
         secrets = ConnectionString.secrets(in: url)
         // Keywords after `dbname` override what the expanded URL says; those before it are defaults.
+        // TCP keepalives notice a server that vanished (power loss, partition) within about half a
+        // minute instead of the kernel's two hours, so a blocked statement fails as a connection failure.
         let parameters = [
             ("connect_timeout", String(connectTimeout)),
+            ("keepalives_idle", "15"),
+            ("keepalives_interval", "5"),
+            ("keepalives_count", "3"),
             ("fallback_application_name", applicationName),
             ("dbname", url),
             ("client_encoding", "UTF8"),

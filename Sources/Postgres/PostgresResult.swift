@@ -17,7 +17,8 @@ public struct PostgresResult: RandomAccessCollection, Sendable {
     public var commandTag: String { storage.commandTag }
 }
 
-/// One row of a `PostgresResult`. Columns are found by index or by exact name.
+/// One row of a `PostgresResult`. Columns are found by index or by exact (case-sensitive) name; when
+/// two columns share a name, the name finds the first.
 public struct PostgresRow: Sendable {
     let storage: ResultStorage
     let row: Int

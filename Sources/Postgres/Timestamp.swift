@@ -1,7 +1,9 @@
 import Foundation
 
 /// `timestamptz` text in ISO style with microseconds, computed with integer calendar arithmetic (no
-/// DateFormatter: it is slow, locale-dependent and rounds to milliseconds).
+/// DateFormatter: it is slow, locale-dependent and rounds to milliseconds). A `Date` is a Double of
+/// seconds since 2001, which resolves every microsecond exactly within about 70 years of 2001; further
+/// out, values are rounded to the nearest representable microsecond.
 enum Timestamp {
     private static let microsecondsPerDay: Int64 = 86_400_000_000
     /// Seconds from 1970-01-01 to 2001-01-01, Foundation's reference date.
