@@ -26,6 +26,22 @@ public enum JSONValue: Equatable, Sendable {
         try parse(Array(text.utf8))
     }
 
+    /// JSON has a single number type: an integer and a number are equal when they denote the same value
+    /// (16 and 16.0), so a value survives a trip through encoders that drop or add the ".0".
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.integer(let a), .integer(let b)): return a == b
+        case (.number(let a), .number(let b)): return a == b
+        case (.integer(let a), .number(let b)), (.number(let b), .integer(let a)): return Int64(exactly: b) == a
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)): return a == b
+        default: return false
+        }
+    }
+
     /// A short name of the value's kind, for error messages ("expected an object, found an array").
     public var kindDescription: String {
         switch self {
