@@ -120,6 +120,12 @@ public indirect enum CheckpointError: Error, CustomStringConvertible, Equatable 
         public let name: String
         public let expected: [Int]
         public let found: [Int]
+
+        public init(name: String, expected: [Int], found: [Int]) {
+            self.name = name
+            self.expected = expected
+            self.found = found
+        }
     }
 
     case missingMetadata(String)

@@ -3,8 +3,19 @@ import Foundation
 /// The system's `python3`, for tests that check interoperability with Python's `safetensors` and the
 /// PyTorch reference in bench/.
 public enum Python {
-    /// Whether `python3` can import every module in `modules`.
+    /// Whether `python3` can import every module in `modules`; answered once per process and list,
+    /// because importing torch alone takes seconds.
     public static func canImport(_ modules: [String]) -> Bool {
+        let key = modules.joined(separator: ",")
+        if let known = cache.withLock({ $0[key] }) { return known }
+        let answer = probe(modules)
+        cache.withLock { $0[key] = answer }
+        return answer
+    }
+
+    private static let cache = LockedDictionary()
+
+    private static func probe(_ modules: [String]) -> Bool {
         let script = modules.map { "import \($0)" }.joined(separator: "; ")
         guard let result = try? ChildProcess.run("/usr/bin/env", ["python3", "-c", script], timeout: 60) else {
             return false
@@ -36,5 +47,16 @@ public struct PythonError: Error, CustomStringConvertible {
 
     public var description: String {
         "python3 \(arguments.prefix(1).joined()) … exited with status \(status):\n\(standardError)"
+    }
+}
+
+private final class LockedDictionary: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String: Bool] = [:]
+
+    func withLock<T>(_ body: (inout [String: Bool]) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&values)
     }
 }
