@@ -18,6 +18,7 @@ Conventions shared with the Swift engine (keep them in step):
 Usage:
   python3 bench/recame_torch.py export --config CONFIG.json --out MODEL.safetensors --seed S
   python3 bench/recame_torch.py logits --model MODEL.safetensors --input IN.npy --out LOGITS.npy
+  python3 bench/recame_torch.py reference --model MODEL.safetensors --out REF.safetensors [--batch N --seed S]
   python3 bench/recame_torch.py layout --config CONFIG.json        (JSON list of [name, shape])
 """
 
@@ -295,6 +296,10 @@ def save_checkpoint(model, config, path, extra_metadata=None):
     os.close(handle)
     try:
         save_file(contract_state_dict(model), temporary, metadata=metadata)
+        # mkstemp creates the file private; a checkpoint is shared like any other file.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
@@ -366,6 +371,23 @@ def command_logits(arguments):
     return 0
 
 
+def command_reference(arguments):
+    """A fixture for engines without PyTorch: a seeded input batch and this reference's logits for it,
+    as a safetensors file (tensors "input" [N, C, H, W], "expert_logits" [K, N, C], "logits" [N, C])."""
+    from safetensors.torch import save_file
+
+    config, model = load_checkpoint(arguments.model)
+    generator = torch.Generator().manual_seed(arguments.seed)
+    height, width = config["input_size"]
+    inputs = torch.randn(arguments.batch, config["in_channels"], height, width, generator=generator)
+    with torch.no_grad():
+        expert_logits = model.expert_logits(inputs)
+    tensors = {"input": inputs, "expert_logits": expert_logits, "logits": expert_logits.mean(dim=0)}
+    metadata = {"model": os.path.basename(arguments.model), "torch": torch.__version__}
+    save_file({name: tensor.contiguous() for name, tensor in tensors.items()}, arguments.out, metadata=metadata)
+    return 0
+
+
 def command_layout(arguments):
     with open(arguments.config, encoding="utf-8") as handle:
         config = parse_config(handle.read(), fill_defaults=True)
@@ -395,6 +417,13 @@ def main(argv=None):
     logits.add_argument("--out", required=True)
     logits.add_argument("--per-expert", action="store_true", help="write [K, N, C] instead of the mean [N, C]")
     logits.set_defaults(run=command_logits)
+
+    reference = commands.add_parser("reference", help="write a seeded input batch and its logits (a test fixture)")
+    reference.add_argument("--model", required=True)
+    reference.add_argument("--out", required=True)
+    reference.add_argument("--batch", type=int, default=4)
+    reference.add_argument("--seed", type=int, default=0)
+    reference.set_defaults(run=command_reference)
 
     layout = commands.add_parser("layout", help="print the contract's tensor names and shapes for a config")
     layout.add_argument("--config", required=True)

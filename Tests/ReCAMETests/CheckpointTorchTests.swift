@@ -85,6 +85,28 @@ final class CheckpointTorchTests: XCTestCase {
         XCTAssertTrue(variance.values.allSatisfy { $0 >= 0.5 && $0 <= 1.5 }, "random BN statistics expected")
     }
 
+    /// The committed fixtures' logits are what the current reference computes: the fixture cannot drift
+    /// from bench/recame_torch.py unnoticed.
+    func testFixtureLogitsMatchTheCurrentReference() throws {
+        let check = """
+            import os, sys
+            import numpy as np, torch
+            from safetensors.numpy import load_file
+            script, folder = sys.argv[1:]
+            sys.path.insert(0, os.path.dirname(script))
+            import recame_torch
+            for name in ("tiny-gray", "tiny-rgb-student"):
+                _, model = recame_torch.load_checkpoint(os.path.join(folder, name + ".safetensors"))
+                reference = load_file(os.path.join(folder, name + ".reference.safetensors"))
+                with torch.no_grad():
+                    logits = model.expert_logits(torch.from_numpy(reference["input"])).numpy()
+                np.testing.assert_allclose(logits, reference["expert_logits"], rtol=1e-5, atol=1e-5)
+            print("ok")
+            """
+        let output = try Python.run(["-c", check, script, CheckpointFixtureTests.folder.path])
+        XCTAssertEqual(output.trimmingCharacters(in: .whitespacesAndNewlines), "ok")
+    }
+
     /// The reference refuses a file that breaks the contract, naming the tensor.
     func testPyTorchReferenceRefusesAMisshapenCheckpoint() throws {
         let configuration = ModelConfigurationTests.fashion(experts: 1, depth: 8)
