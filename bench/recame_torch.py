@@ -164,17 +164,29 @@ class RegionalChannelAttention(nn.Module):
         self.fc1 = nn.Linear(channels, hidden)
         self.fc2 = nn.Linear(hidden, channels)
 
+    def _attention(self, average, maximum):
+        """sigmoid(MLP(avg) + MLP(max)) for pooled vectors [..., C], the MLP run once on both."""
+        scores = self.fc2(F.relu(self.fc1(torch.stack([average, maximum]))))
+        return torch.sigmoid(scores[0] + scores[1])
+
     def forward(self, x):
-        height, width = x.shape[2], x.shape[3]
+        n, channels, height, width = x.shape
+        if height % 2 == 0 and width % 2 == 0:
+            # Equal quadrants: view the map as [N, C, 2, H/2, 2, W/2] and pool and scale in one pass.
+            grid = x.reshape(n, channels, 2, height // 2, 2, width // 2)
+            attention = self._attention(
+                grid.mean(dim=(3, 5)).permute(0, 2, 3, 1), grid.amax(dim=(3, 5)).permute(0, 2, 3, 1))
+            return (grid * attention.permute(0, 3, 1, 2)[:, :, :, None, :, None]).reshape(x.shape)
+        return self.forward_general(x)
+
+    def forward_general(self, x):
+        """Any size: rows [0, H//2) and [H//2, H), columns likewise (the last quadrants are larger)."""
+        n, channels, height, width = x.shape
         h2, w2 = height // 2, width // 2
         quadrants = [x[:, :, r0:r1, c0:c1] for r0, r1 in ((0, h2), (h2, height)) for c0, c1 in ((0, w2), (w2, width))]
-        # Pool all quadrants, then run the MLP once on the stacked [avg; max] vectors: [2, N, 4, C].
-        pooled = torch.stack(
-            [torch.stack([q.mean(dim=(2, 3)) for q in quadrants], dim=1),
-             torch.stack([q.amax(dim=(2, 3)) for q in quadrants], dim=1)])
-        scores = self.fc2(F.relu(self.fc1(pooled)))
-        attention = torch.sigmoid(scores[0] + scores[1])  # [N, 4, C]
-        n, channels = x.shape[0], x.shape[1]
+        attention = self._attention(
+            torch.stack([q.mean(dim=(2, 3)) for q in quadrants], dim=1),
+            torch.stack([q.amax(dim=(2, 3)) for q in quadrants], dim=1))  # [N, 4, C]
         grid = attention.permute(0, 2, 1).reshape(n, channels, 2, 2)
         rows = torch.tensor([h2, height - h2], device=x.device)
         cols = torch.tensor([w2, width - w2], device=x.device)
@@ -269,6 +281,11 @@ class ReCAMENet(nn.Module):
     def expert_logits(self, x):
         """[K, N, C]: every expert's logits."""
         return torch.stack([expert(x) for expert in self.experts])
+
+    def logits_and_features(self, x):
+        """([z_k], [f_k]): every expert's logits and pooled features, for the training loss."""
+        features = [expert.features(x) for expert in self.experts]
+        return [expert.classifier(f) for expert, f in zip(self.experts, features)], features
 
     def forward(self, x):
         """[N, C]: the ensemble's logits (mean over experts)."""
