@@ -52,7 +52,8 @@ public final class EmbeddedBroker: @unchecked Sendable {
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws {
         try TopicName.validate(name)
         guard (1...100_000).contains(partitions) else {
-            throw KafkaError.invalidArgument("partition count of topic \(name) must be in 1...100000 (got \(partitions))")
+            throw KafkaError.invalidArgument(
+                "partition count of topic \(name) must be in 1...100000 (got \(partitions))")
         }
         guard (1...brokerCount).contains(replicationFactor) else {
             throw KafkaError.invalidArgument(

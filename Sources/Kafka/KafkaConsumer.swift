@@ -3,18 +3,27 @@ import Foundation
 
 /// A member of a Kafka consumer group that reads batches and commits exactly what it is told.
 ///
-/// Defaults (the caller's configuration can override them): `enable.auto.commit=false` and
-/// `enable.auto.offset.store=false`, so that nothing is committed behind the caller's back (an
-/// offset is committed only once its work is durable elsewhere), and `auto.offset.reset=earliest`,
-/// so that a new group starts at the beginning of the topic and loses no message published before
-/// its first member joined.
+/// Defaults (the caller's configuration can override them):
+/// - `enable.auto.commit=false` and `enable.auto.offset.store=false`: nothing is committed behind
+///   the caller's back; an offset is committed only once its work is durable elsewhere.
+/// - `auto.offset.reset=earliest`: a new group starts at the beginning of the topic and loses no
+///   message published before its first member joined.
+/// - `partition.assignment.strategy=cooperative-sticky`: when a member joins or leaves, only the
+///   partitions that move are revoked, so the others keep being processed, and they are revoked in
+///   a stable group generation, where a commit from the revoke handler is accepted. (With the eager
+///   strategies the revocation happens while the group is joining; Apache Kafka accepts commits
+///   then, but librdkafka's mock cluster refuses them with `REBALANCE_IN_PROGRESS`.) All members of
+///   a group must use the same strategy: pass `partition.assignment.strategy=range,roundrobin` to
+///   join a group of eager consumers.
 ///
 /// Commit semantics: Kafka's committed offset is the *next* offset to read. `commit(_:)` takes the
 /// messages the caller has processed and commits, per partition, the highest processed offset + 1;
 /// `commit(lastProcessed:)` does the same for explicit positions. Only the partitions named are
 /// committed; nothing else is touched.
 ///
-/// Rebalances: the `onRebalance` handler runs inside `poll` or `close`, on the calling thread. For
+/// Rebalances: the `onRebalance` handler runs inside `poll` or `close`, on the calling thread. With
+/// the cooperative strategy its events are incremental (the partitions added or taken away); with
+/// an eager one, every rebalance revokes the whole assignment and assigns the new one. For
 /// `.revoked` it runs before the partitions are given up, so it can commit the work done so far;
 /// messages of revoked partitions that `poll` had collected but not yet returned are dropped (their
 /// new owner reads them from the committed offset). Messages already returned to the caller but not
@@ -43,6 +52,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// The defaults applied before the caller's properties.
     public static let defaultProperties: [(String, String)] = [
         ("enable.auto.commit", "false"), ("enable.auto.offset.store", "false"), ("auto.offset.reset", "earliest"),
+        ("partition.assignment.strategy", "cooperative-sticky"),
     ]
 
     /// Creates the consumer and subscribes it to `topics` as a member of `groupID`.
@@ -141,7 +151,10 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Synchronously commits, per partition, the highest offset among `messages` + 1: the caller
     /// passes the messages it has finished processing. Does nothing for an empty array.
     public func commit(_ messages: [KafkaMessage]) throws {
-        try commit(lastProcessed: messages.map { KafkaPartitionOffset(topic: $0.topic, partition: $0.partition, offset: $0.offset) })
+        try commit(
+            lastProcessed: messages.map {
+                KafkaPartitionOffset(topic: $0.topic, partition: $0.partition, offset: $0.offset)
+            })
     }
 
     /// Synchronously commits `offset + 1` for each position (the offset of the last processed
@@ -158,7 +171,8 @@ public final class KafkaConsumer: @unchecked Sendable {
         guard !next.isEmpty else { return }
         try locked {
             try ensureOpen()
-            let list = PartitionList.make(next.sorted { $0.key < $1.key }.map { ($0.key.topic, $0.key.partition, $0.value) })
+            let list = PartitionList.make(
+                next.sorted { $0.key < $1.key }.map { ($0.key.topic, $0.key.partition, $0.value) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
             let result = rd_kafka_commit(handle, list, 0)
             if result != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -206,7 +220,9 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// The low (first available) and high (next to be written) offsets of a partition, asked of the
     /// broker; the difference between `high` and the committed offset is the group's lag.
-    public func watermarks(topic: String, partition: Int32, timeout: TimeInterval = 10) throws -> (low: Int64, high: Int64) {
+    public func watermarks(topic: String, partition: Int32, timeout: TimeInterval = 10) throws -> (
+        low: Int64, high: Int64
+    ) {
         try TopicName.validate(topic)
         let milliseconds = try milliseconds(timeout, "watermarks timeout")
         return try locked {
@@ -227,8 +243,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func close() throws {
         try locked {
             guard !closed else { return }
-            closed = true
+            // Still open while librdkafka runs the final revoke, so the handler can commit.
             let result = rd_kafka_consumer_close(handle)
+            closed = true
             events.consumer = nil
             rd_kafka_destroy(handle)
             if result != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -238,7 +255,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     private func ensureOpen() throws {
-        if closed { throw KafkaError(code: RD_KAFKA_RESP_ERR__STATE, context: "consumer of group \(groupID) is closed") }
+        if closed {
+            throw KafkaError(code: RD_KAFKA_RESP_ERR__STATE, context: "consumer of group \(groupID) is closed")
+        }
     }
 
     private func locked<T>(_ body: () throws -> T) throws -> T {
@@ -314,10 +333,11 @@ final class ConsumerEvents: @unchecked Sendable {
                 let result = rd_kafka_assign(handle, list)
                 if result != RD_KAFKA_RESP_ERR_NO_ERROR { errors.report(KafkaError(code: result, context: "assign")) }
             }
-            if let consumer, let handler { handler(consumer, .assigned(partitions)) }
+            // Cooperative rounds that move nothing to this member still call back, with an empty list.
+            if let consumer, let handler, !partitions.isEmpty { handler(consumer, .assigned(partitions)) }
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             let lost = rd_kafka_assignment_lost(handle) != 0
-            if let consumer, let handler { handler(consumer, .revoked(partitions, lost: lost)) }
+            if let consumer, let handler, !partitions.isEmpty { handler(consumer, .revoked(partitions, lost: lost)) }
             revokedDuringPoll.formUnion(partitions)
             if cooperative {
                 if let error = rd_kafka_incremental_unassign(handle, list) {

@@ -54,11 +54,17 @@ final class ConsumerGroupTests: XCTestCase {
         let secondLog = ConsumerLog()
         let second = try makeConsumer(broker.bootstrapServers, group: group, topic: topic, log: secondLog)
         var late: [KafkaMessage] = []
-        let assigned = try pollUntil([second], timeout: 20) { _, batch in late += batch } done: {
+        let assigned = try pollUntil([second], timeout: 20) { _, batch in
+            late += batch
+        } done: {
             try second.assignment().count == 4
         }
         XCTAssertTrue(assigned, "second member never got the partitions; errors: \(secondLog.errors)")
-        _ = try pollUntil([second], timeout: 1.5) { _, batch in late += batch } done: { false }
+        _ = try pollUntil([second], timeout: 1.5) { _, batch in
+            late += batch
+        } done: {
+            false
+        }
         XCTAssertEqual(late.count, 0, "a new member re-read committed messages")
         try second.close()
     }
