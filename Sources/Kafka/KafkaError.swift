@@ -38,6 +38,8 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
 
     /// The fatal error recorded on a handle, if any.
     static func fatal(of handle: OpaquePointer) -> KafkaError? {
+        // Checked on every send: ask for the code alone first, which allocates nothing.
+        guard rd_kafka_fatal_error(handle, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
         var text = [CChar](repeating: 0, count: 512)
         let code = rd_kafka_fatal_error(handle, &text, text.count)
         guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
