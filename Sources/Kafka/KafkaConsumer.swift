@@ -97,8 +97,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let result = rd_kafka_subscribe(handle, list)
         if result != RD_KAFKA_RESP_ERR_NO_ERROR {
-            rd_kafka_destroy(handle)
-            eventsReference.release()
+            // Every stored property is set, so deinit runs and releases the handle.
             throw KafkaError(code: result, context: "subscribe to \(topics.joined(separator: ","))")
         }
     }

@@ -65,6 +65,42 @@ final class ClientErrorTests: XCTestCase {
         }
     }
 
+    func testBrokerOutageIsReportedAndTheConsumerCarriesOnAfterwards() throws {
+        let broker = try EmbeddedBroker(brokers: 1)
+        let topic = TestEnvironment.uniqueName("images")
+        try broker.createTopic(topic, partitions: 1)
+        try produce(broker.bootstrapServers, topic: topic, count: 10, partitions: 1, prefix: "before")
+        let log = ConsumerLog()
+        let consumer = try makeConsumer(
+            broker.bootstrapServers, group: TestEnvironment.uniqueName("g"), topic: topic, log: log)
+        var received: [KafkaMessage] = []
+        _ = try pollUntil([consumer], timeout: 20) { _, batch in
+            received += batch
+            try consumer.commit(batch)
+        } done: {
+            received.count >= 10
+        }
+        XCTAssertEqual(received.count, 10, "errors: \(log.errors)")
+
+        try broker.setBrokerDown(1)
+        let reported = try pollUntil([consumer], timeout: 15) {
+            log.errors.contains { $0.name == "_TRANSPORT" || $0.name == "_ALL_BROKERS_DOWN" }
+        }
+        XCTAssertTrue(reported, "outage not reported: \(log.errors)")
+        XCTAssertFalse(log.errors.contains(where: \.isFatal))
+
+        try broker.setBrokerUp(1)
+        try produce(broker.bootstrapServers, topic: topic, count: 5, partitions: 1, prefix: "after")
+        _ = try pollUntil([consumer], timeout: 20) { _, batch in
+            received += batch
+            try consumer.commit(batch)
+        } done: {
+            received.count >= 15
+        }
+        XCTAssertEqual(received.map(\.offset), Array(0..<15), "the same member resumes where it was")
+        try consumer.close()
+    }
+
     func testConsumerReportsABrokerThatIsDownAndPollKeepsItsTimeLimit() throws {
         let broker = try EmbeddedBroker(brokers: 1)
         let bootstrap = broker.bootstrapServers

@@ -50,7 +50,7 @@ func makeConsumer(
 
 /// Polls the consumers in turn (each poll also serves its rebalances) until `done` or the time limit.
 func pollUntil(
-    _ consumers: [KafkaConsumer], timeout: TimeInterval, slice: TimeInterval = 0.1,
+    _ consumers: [KafkaConsumer], timeout: TimeInterval = 20, slice: TimeInterval = 0.1,
     onMessages: (Int, [KafkaMessage]) throws -> Void = { _, _ in }, done: () throws -> Bool
 ) throws -> Bool {
     let deadline = Date().addingTimeInterval(timeout)

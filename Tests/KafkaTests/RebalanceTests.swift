@@ -73,4 +73,55 @@ final class RebalanceTests: XCTestCase {
         XCTAssertTrue(revokeCommitErrors.isEmpty, "commit in the closing revoke failed: \(revokeCommitErrors)")
         try second.close()
     }
+
+    func testMessagesOfPartitionsRevokedDuringAPollAreNotReturned() throws {
+        let broker = try EmbeddedBroker(brokers: 1)
+        let topic = TestEnvironment.uniqueName("images")
+        let group = TestEnvironment.uniqueName("group")
+        try broker.createTopic(topic, partitions: 2)
+        let partitions = [0, 1].map { KafkaTopicPartition(topic: topic, partition: $0) }
+        let firstLog = ConsumerLog()
+        let first = try makeConsumer(broker.bootstrapServers, group: group, topic: topic, log: firstLog)
+        let assigned = try pollUntil([first]) { try first.assignment() == partitions }
+        XCTAssertTrue(assigned, "first member never got both partitions: \(firstLog.errors)")
+        try produce(broker.bootstrapServers, topic: topic, count: 40, partitions: 2)
+
+        // The newcomer joins while the first member sits in one long poll that has already fetched
+        // both partitions; the partition that moves is revoked inside that poll.
+        let secondLog = ConsumerLog()
+        let second = try makeConsumer(broker.bootstrapServers, group: group, topic: topic, log: secondLog)
+        let secondReceived = MessageBox()
+        let secondDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline && secondReceived.count < 20 {
+                if let batch = try? second.poll(maxMessages: 100, timeout: 0.1) { secondReceived.append(batch) }
+            }
+            secondDone.signal()
+        }
+        let firstBatch = try first.poll(maxMessages: 1000, timeout: 6)
+        XCTAssertEqual(secondDone.wait(timeout: .now() + 25), .success)
+
+        guard case .revoked(let revoked, _)? = firstLog.events.dropFirst().first else {
+            return XCTFail("no revoke during the long poll: \(firstLog.events)")
+        }
+        let kept = Set(partitions).subtracting(revoked)
+        XCTAssertFalse(kept.isEmpty)
+        XCTAssertTrue(
+            firstBatch.allSatisfy { kept.contains($0.topicPartition) }, "returned messages of revoked partitions")
+        XCTAssertEqual(firstBatch.count, 20, "the kept partition's messages, each once")
+        XCTAssertTrue(secondReceived.messages.allSatisfy { Set(revoked).contains($0.topicPartition) })
+        XCTAssertEqual(secondReceived.messages.map(\.offset).sorted(), Array(0..<20), "errors: \(secondLog.errors)")
+        try first.close()
+        try second.close()
+    }
+}
+
+/// Messages gathered on another thread.
+private final class MessageBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [KafkaMessage] = []
+    var messages: [KafkaMessage] { lock.withLock { stored } }
+    var count: Int { lock.withLock { stored.count } }
+    func append(_ batch: [KafkaMessage]) { lock.withLock { stored += batch } }
 }
