@@ -1,0 +1,370 @@
+import CRdKafka
+import Foundation
+
+/// A member of a Kafka consumer group that reads batches and commits exactly what it is told.
+///
+/// Defaults (the caller's configuration can override them):
+/// - `enable.auto.commit=false` and `enable.auto.offset.store=false`: nothing is committed behind
+///   the caller's back; an offset is committed only once its work is durable elsewhere.
+/// - `auto.offset.reset=earliest`: a new group starts at the beginning of the topic and loses no
+///   message published before its first member joined.
+/// - `partition.assignment.strategy=cooperative-sticky`: when a member joins or leaves, only the
+///   partitions that move are revoked, so the others keep being processed, and they are revoked in
+///   a stable group generation, where a commit from the revoke handler is accepted. (With the eager
+///   strategies the revocation happens while the group is joining; Apache Kafka accepts commits
+///   then, but librdkafka's mock cluster refuses them with `REBALANCE_IN_PROGRESS`.) All members of
+///   a group must use the same strategy: pass `partition.assignment.strategy=range,roundrobin` to
+///   join a group of eager consumers.
+///
+/// Commit semantics: Kafka's committed offset is the *next* offset to read. `commit(_:)` takes the
+/// messages the caller has processed and commits, per partition, the highest processed offset + 1;
+/// `commit(lastProcessed:)` does the same for explicit positions. Only the partitions named are
+/// committed; nothing else is touched.
+///
+/// Rebalances: the `onRebalance` handler runs inside `poll` or `close`, on the calling thread. With
+/// the cooperative strategy its events are incremental (the partitions added or taken away); with
+/// an eager one, every rebalance revokes the whole assignment and assigns the new one. For
+/// `.revoked` it runs before the partitions are given up, so it can commit the work done so far;
+/// messages of revoked partitions that `poll` had collected but not yet returned are dropped (their
+/// new owner reads them from the committed offset). Messages already returned to the caller but not
+/// committed will be read again by the new owner: process idempotently.
+///
+/// Errors: client errors that librdkafka recovers from by itself (broker down, transport errors,
+/// `max.poll.interval.ms` exceeded, unknown topic) go to `onError` (stderr when none is given) and
+/// `poll` carries on; partition EOF is not an error. Fatal errors are thrown.
+///
+/// Thread safety: the methods are serialized by an internal (recursive) lock, so the consumer may
+/// be used from several threads, but a call waits while another thread is inside `poll`. The usual
+/// pattern is one thread that polls, processes and commits. Handlers may call `commit`,
+/// `assignment` and `committed` on the consumer they are given.
+public final class KafkaConsumer: @unchecked Sendable {
+    public typealias RebalanceHandler = (KafkaConsumer, KafkaRebalanceEvent) -> Void
+
+    private let handle: OpaquePointer
+    private let events: ConsumerEvents
+    private let eventsReference: Unmanaged<ConsumerEvents>
+    private let lock = NSRecursiveLock()
+    private var closed = false
+
+    public let groupID: String
+    public let topics: [String]
+
+    /// The defaults applied before the caller's properties.
+    public static let defaultProperties: [(String, String)] = [
+        ("enable.auto.commit", "false"), ("enable.auto.offset.store", "false"), ("auto.offset.reset", "earliest"),
+        ("partition.assignment.strategy", "cooperative-sticky"),
+    ]
+
+    /// Creates the consumer and subscribes it to `topics` as a member of `groupID`.
+    ///
+    /// - Parameters:
+    ///   - onRebalance: called on each assignment change (see the type's documentation).
+    ///   - onError: receives recoverable client errors; when `nil` they are written to stderr.
+    public init(
+        configuration: KafkaConfiguration, groupID: String, topics: [String],
+        onRebalance: RebalanceHandler? = nil, onError: (@Sendable (KafkaError) -> Void)? = nil
+    ) throws {
+        guard let servers = configuration["bootstrap.servers"], !servers.isEmpty else {
+            throw KafkaError.invalidArgument("Kafka consumer needs bootstrap.servers")
+        }
+        guard !groupID.isEmpty else { throw KafkaError.invalidArgument("consumer group id is empty") }
+        guard !topics.isEmpty else { throw KafkaError.invalidArgument("consumer needs at least one topic") }
+        for topic in topics { try TopicName.validate(topic) }
+        self.groupID = groupID
+        self.topics = topics
+
+        var merged = KafkaConfiguration(Self.defaultProperties).merging(configuration)
+        merged.set("group.id", groupID)
+        let conf = try merged.makeNative()
+        events = ConsumerEvents(
+            errors: ClientErrors(clientName: "consumer \(groupID)", handler: onError), handler: onRebalance)
+        eventsReference = Unmanaged.passRetained(events)
+        rd_kafka_conf_set_opaque(conf, eventsReference.toOpaque())
+        rd_kafka_conf_set_rebalance_cb(conf, consumerRebalanceCallback)
+        rd_kafka_conf_set_error_cb(conf, consumerErrorCallback)
+        var errorText = [CChar](repeating: 0, count: 512)
+        guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errorText, errorText.count) else {
+            rd_kafka_conf_destroy(conf)
+            eventsReference.release()
+            throw KafkaError.invalidArgument(String(cString: errorText))
+        }
+        self.handle = handle
+        // Route client errors and rebalances through the consumer queue, so they are served by poll.
+        rd_kafka_poll_set_consumer(handle)
+        events.consumer = self
+
+        let list = PartitionList.make(topics.map { ($0, RD_KAFKA_PARTITION_UA, Int64(RD_KAFKA_OFFSET_INVALID)) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let result = rd_kafka_subscribe(handle, list)
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+            // Every stored property is set, so deinit runs and releases the handle.
+            throw KafkaError(code: result, context: "subscribe to \(topics.joined(separator: ","))")
+        }
+    }
+
+    deinit {
+        if !closed {
+            // No handler can run now (the consumer is going away), but the group is still left cleanly.
+            events.consumer = nil
+            rd_kafka_consumer_close(handle)
+            rd_kafka_destroy(handle)
+        }
+        eventsReference.release()
+    }
+
+    /// Waits up to `timeout` seconds, collecting up to `maxMessages` messages; returns early only
+    /// when `maxMessages` is reached. An empty result means nothing arrived in time.
+    public func poll(maxMessages: Int, timeout: TimeInterval) throws -> [KafkaMessage] {
+        guard maxMessages >= 1 else {
+            throw KafkaError.invalidArgument("maxMessages must be >= 1 (got \(maxMessages))")
+        }
+        let total = try milliseconds(timeout, "poll timeout")
+        return try locked {
+            try ensureOpen()
+            let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(total) * 1_000_000
+            var batch: [KafkaMessage] = []
+            events.revokedDuringPoll = []
+            while batch.count < maxMessages {
+                let now = DispatchTime.now().uptimeNanoseconds
+                let remaining = now >= deadline ? 0 : Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+                let message = rd_kafka_consumer_poll(handle, remaining)
+                if !events.revokedDuringPoll.isEmpty {
+                    batch.removeAll { events.revokedDuringPoll.contains($0.topicPartition) }
+                    events.revokedDuringPoll = []
+                }
+                if let message {
+                    defer { rd_kafka_message_destroy(message) }
+                    if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                        batch.append(Self.convert(message))
+                    } else if message.pointee.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                        events.errors.report(Self.error(of: message))
+                    }
+                }
+                if let fatal = KafkaError.fatal(of: handle) { throw fatal }
+                if remaining == 0 && message == nil { break }
+            }
+            return batch
+        }
+    }
+
+    /// Synchronously commits, per partition, the highest offset among `messages` + 1: the caller
+    /// passes the messages it has finished processing. Does nothing for an empty array.
+    public func commit(_ messages: [KafkaMessage]) throws {
+        try commit(
+            lastProcessed: messages.map {
+                KafkaPartitionOffset(topic: $0.topic, partition: $0.partition, offset: $0.offset)
+            })
+    }
+
+    /// Synchronously commits `offset + 1` for each position (the offset of the last processed
+    /// message in that partition); the highest wins when a partition appears more than once.
+    public func commit(lastProcessed positions: [KafkaPartitionOffset]) throws {
+        var next: [KafkaTopicPartition: Int64] = [:]
+        for position in positions {
+            guard position.offset >= 0, position.partition >= 0 else {
+                throw KafkaError.invalidArgument("cannot commit invalid position \(position)")
+            }
+            try TopicName.validate(position.topic)
+            next[position.topicPartition] = max(next[position.topicPartition] ?? 0, position.offset + 1)
+        }
+        guard !next.isEmpty else { return }
+        try locked {
+            try ensureOpen()
+            let list = PartitionList.make(
+                next.sorted { $0.key < $1.key }.map { ($0.key.topic, $0.key.partition, $0.value) })
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let result = rd_kafka_commit(handle, list, 0)
+            if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(code: result, context: "commit of \(next.count) partition(s) for group \(groupID)")
+            }
+            if let error = PartitionList.firstError(list, context: "commit for group \(groupID) of") { throw error }
+        }
+    }
+
+    /// The group's committed offsets (next offset to read) for `partitions`; `nil` where none is
+    /// committed.
+    public func committed(_ partitions: [KafkaTopicPartition], timeout: TimeInterval = 10) throws
+        -> [KafkaTopicPartition: Int64?]
+    {
+        let milliseconds = try milliseconds(timeout, "committed timeout")
+        return try locked {
+            try ensureOpen()
+            let list = PartitionList.make(partitions.map { ($0.topic, $0.partition, Int64(RD_KAFKA_OFFSET_INVALID)) })
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let result = rd_kafka_committed(handle, list, milliseconds)
+            if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(code: result, context: "fetch committed offsets for group \(groupID)")
+            }
+            if let error = PartitionList.firstError(list, context: "committed offset of") { throw error }
+            var offsets: [KafkaTopicPartition: Int64?] = [:]
+            for element in PartitionList.elements(list) {
+                let partition = KafkaTopicPartition(topic: String(cString: element.topic), partition: element.partition)
+                offsets[partition] = element.offset >= 0 ? element.offset : nil
+            }
+            return offsets
+        }
+    }
+
+    /// The partitions currently assigned to this member.
+    public func assignment() throws -> [KafkaTopicPartition] {
+        try locked {
+            try ensureOpen()
+            var list: PartitionList.Pointer?
+            let result = rd_kafka_assignment(handle, &list)
+            defer { if let list { rd_kafka_topic_partition_list_destroy(list) } }
+            if result != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(code: result, context: "assignment") }
+            return PartitionList.topicPartitions(list)
+        }
+    }
+
+    /// The low (first available) and high (next to be written) offsets of a partition, asked of the
+    /// broker; the difference between `high` and the committed offset is the group's lag.
+    public func watermarks(topic: String, partition: Int32, timeout: TimeInterval = 10) throws -> (
+        low: Int64, high: Int64
+    ) {
+        try TopicName.validate(topic)
+        let milliseconds = try milliseconds(timeout, "watermarks timeout")
+        return try locked {
+            try ensureOpen()
+            var low: Int64 = 0
+            var high: Int64 = 0
+            let result = rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, milliseconds)
+            if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(code: result, context: "watermarks of \(topic)[\(partition)]")
+            }
+            return (low, high)
+        }
+    }
+
+    /// Leaves the group: the rebalance handler gets `.revoked` for the current assignment (so it can
+    /// commit), then the member departs at once instead of waiting for its session to time out.
+    /// Further calls throw; a second `close` does nothing.
+    public func close() throws {
+        try locked {
+            guard !closed else { return }
+            // Still open while librdkafka runs the final revoke, so the handler can commit.
+            let result = rd_kafka_consumer_close(handle)
+            closed = true
+            events.consumer = nil
+            rd_kafka_destroy(handle)
+            if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(code: result, context: "close consumer of group \(groupID)")
+            }
+        }
+    }
+
+    private func ensureOpen() throws {
+        if closed {
+            throw KafkaError(code: RD_KAFKA_RESP_ERR__STATE, context: "consumer of group \(groupID) is closed")
+        }
+    }
+
+    private func locked<T>(_ body: () throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    private static func convert(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaMessage {
+        let raw = message.pointee
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let milliseconds = rd_kafka_message_timestamp(message, &timestampType)
+        return KafkaMessage(
+            topic: String(cString: rd_kafka_topic_name(raw.rkt)), partition: raw.partition, offset: raw.offset,
+            key: bytes(raw.key, raw.key_len), value: bytes(raw.payload, raw.len), headers: headers(of: message),
+            timestamp: milliseconds >= 0 ? Date(timeIntervalSince1970: Double(milliseconds) / 1000) : nil)
+    }
+
+    private static func bytes(_ pointer: UnsafeMutableRawPointer?, _ count: Int) -> [UInt8]? {
+        guard let pointer else { return nil }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+
+    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
+        var native: OpaquePointer?
+        guard rd_kafka_message_headers(message, &native) == RD_KAFKA_RESP_ERR_NO_ERROR, let native else { return [] }
+        var headers: [KafkaHeader] = []
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        while rd_kafka_header_get_all(native, headers.count, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
+            headers.append(KafkaHeader(name: name.map { String(cString: $0) } ?? "", value: bytes))
+        }
+        return headers
+    }
+
+    private static func error(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaError {
+        let raw = message.pointee
+        let text = rd_kafka_message_errstr(message).map { String(cString: $0) }
+        var context = "consumer"
+        if let topic = raw.rkt {
+            context += " \(String(cString: rd_kafka_topic_name(topic)))"
+            if raw.partition >= 0 { context += "[\(raw.partition)]" }
+        }
+        return KafkaError(code: raw.err, message: text, context: context)
+    }
+}
+
+/// State shared with librdkafka's callbacks, which run on the thread inside `poll` or `close`
+/// (under the consumer's lock), so it needs no lock of its own.
+final class ConsumerEvents: @unchecked Sendable {
+    let errors: ClientErrors
+    let handler: KafkaConsumer.RebalanceHandler?
+    weak var consumer: KafkaConsumer?
+    var revokedDuringPoll: Set<KafkaTopicPartition> = []
+
+    init(errors: ClientErrors, handler: KafkaConsumer.RebalanceHandler?) {
+        self.errors = errors
+        self.handler = handler
+    }
+
+    func rebalance(_ handle: OpaquePointer, _ code: rd_kafka_resp_err_t, _ list: PartitionList.Pointer?) {
+        let partitions = PartitionList.topicPartitions(list)
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+        switch code {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            if cooperative {
+                if let error = rd_kafka_incremental_assign(handle, list) {
+                    errors.report(KafkaError(consuming: error, context: "incremental assign"))
+                }
+            } else {
+                let result = rd_kafka_assign(handle, list)
+                if result != RD_KAFKA_RESP_ERR_NO_ERROR { errors.report(KafkaError(code: result, context: "assign")) }
+            }
+            // Cooperative rounds that move nothing to this member still call back, with an empty list.
+            if let consumer, let handler, !partitions.isEmpty { handler(consumer, .assigned(partitions)) }
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            let lost = rd_kafka_assignment_lost(handle) != 0
+            if let consumer, let handler, !partitions.isEmpty { handler(consumer, .revoked(partitions, lost: lost)) }
+            revokedDuringPoll.formUnion(partitions)
+            if cooperative {
+                if let error = rd_kafka_incremental_unassign(handle, list) {
+                    errors.report(KafkaError(consuming: error, context: "incremental unassign"))
+                }
+            } else {
+                rd_kafka_assign(handle, nil)
+            }
+        default:
+            errors.report(KafkaError(code: code, context: "rebalance"))
+            rd_kafka_assign(handle, nil)
+        }
+    }
+}
+
+private let consumerRebalanceCallback:
+    @convention(c) (
+        OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+        UnsafeMutableRawPointer?
+    ) -> Void = { handle, code, list, opaque in
+        guard let handle, let opaque else { return }
+        Unmanaged<ConsumerEvents>.fromOpaque(opaque).takeUnretainedValue().rebalance(handle, code, list)
+    }
+
+private let consumerErrorCallback:
+    @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
+        handle, code, reason, opaque in
+        guard let opaque else { return }
+        let events = Unmanaged<ConsumerEvents>.fromOpaque(opaque).takeUnretainedValue()
+        events.errors.report(ClientErrors.error(handle: handle, code: code, reason: reason))
+    }
