@@ -12,6 +12,17 @@ public struct BatchSource: Sendable {
         public var dieX: Int?
         public var dieY: Int?
         public var product: String?
+
+        public init(
+            path: String, imageID: String, waferID: String, dieX: Int? = nil, dieY: Int? = nil, product: String? = nil
+        ) {
+            self.path = path
+            self.imageID = imageID
+            self.waferID = waferID
+            self.dieX = dieX
+            self.dieY = dieY
+            self.product = product
+        }
     }
 
     public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "pgm", "ppm"]

@@ -70,7 +70,7 @@ enum MigrateCommand: Command {
 
     /// ./migrations, else the nearest migrations/ folder above the executable (a checkout's
     /// .build/debug/recame, or an install laid out as PREFIX/bin/recame with PREFIX/migrations).
-    private static func defaultDirectory() throws -> URL {
+    static func defaultDirectory() throws -> URL {
         let fileManager = FileManager.default
         func isFolder(_ url: URL) -> Bool {
             var isDirectory: ObjCBool = false
