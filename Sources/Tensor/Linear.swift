@@ -1,0 +1,105 @@
+/// A fully connected layer y = x · Wᵀ + b, x [N, in], W [out, in], b [out] (as PyTorch's Linear,
+/// initialised uniform in ±1/√in for both weight and bias).
+public final class Linear: Layer {
+    public let inputFeatures: Int
+    public let outputFeatures: Int
+    public let weight: Parameter
+    public let bias: Parameter?
+    private var cachedInput: Tensor?
+
+    public init(
+        inputFeatures: Int, outputFeatures: Int, bias: Bool = true, generator: inout SeededGenerator
+    ) throws {
+        guard inputFeatures > 0, outputFeatures > 0 else {
+            throw TensorError.invalidArgument(
+                "Linear(\(inputFeatures) → \(outputFeatures)) needs positive sizes")
+        }
+        self.inputFeatures = inputFeatures
+        self.outputFeatures = outputFeatures
+        let bound = 1 / Double(inputFeatures).squareRoot()
+        var w = Tensor(zeros: [outputFeatures, inputFeatures])
+        for i in 0..<w.count { w[flat: i] = Float(generator.nextUniform(-bound, bound)) }
+        weight = Parameter(w, role: .weight)
+        if bias {
+            var b = Tensor(zeros: [outputFeatures])
+            for i in 0..<outputFeatures { b[flat: i] = Float(generator.nextUniform(-bound, bound)) }
+            self.bias = Parameter(b, role: .bias)
+        } else {
+            self.bias = nil
+        }
+    }
+
+    public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
+
+    public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
+        try input.checkRank(2, "Linear input")
+        guard input.shape[1] == inputFeatures else {
+            throw TensorError.shapeMismatch(
+                "Linear input: expected \(inputFeatures) features, got shape \(input.shape)")
+        }
+        let batch = input.shape[0]
+        var output = Tensor(zeros: [batch, outputFeatures])
+        Linear.apply(
+            input: input, weight: weight.value, bias: bias?.value, batch: batch, output: &output)
+        cachedInput = input
+        return output
+    }
+
+    /// y = x · Wᵀ + b into an existing [batch, out] tensor (no allocation).
+    static func apply(input: Tensor, weight: Tensor, bias: Tensor?, batch: Int, output: inout Tensor) {
+        let outFeatures = weight.shape[0]
+        let inFeatures = weight.shape[1]
+        output.withUnsafeMutableBufferPointer { y in
+            if let bias {
+                bias.withUnsafeBufferPointer { b in
+                    for n in 0..<batch {
+                        (y.baseAddress! + n * outFeatures).update(from: b.baseAddress!, count: outFeatures)
+                    }
+                }
+            }
+            input.withUnsafeBufferPointer { x in
+                weight.withUnsafeBufferPointer { w in
+                    BLAS.gemm(
+                        transposeA: false, transposeB: true, m: batch, n: outFeatures, k: inFeatures,
+                        a: x.baseAddress!, lda: inFeatures, b: w.baseAddress!, ldb: inFeatures,
+                        beta: bias == nil ? 0 : 1, c: y.baseAddress!, ldc: outFeatures)
+                }
+            }
+        }
+    }
+
+    public func backward(_ outputGradient: Tensor) throws -> Tensor {
+        guard let input = cachedInput else {
+            throw TensorError.invalidState("Linear.backward called before forward")
+        }
+        let batch = input.shape[0]
+        try outputGradient.checkShape([batch, outputFeatures], "Linear output gradient")
+        var inputGradient = Tensor(zeros: [batch, inputFeatures])
+        outputGradient.withUnsafeBufferPointer { dy in
+            input.withUnsafeBufferPointer { x in
+                weight.gradient.withUnsafeMutableBufferPointer { dw in
+                    BLAS.gemm(
+                        transposeA: true, transposeB: false, m: outputFeatures, n: inputFeatures, k: batch,
+                        a: dy.baseAddress!, lda: outputFeatures, b: x.baseAddress!, ldb: inputFeatures,
+                        beta: 1, c: dw.baseAddress!, ldc: inputFeatures)
+                }
+            }
+            weight.value.withUnsafeBufferPointer { w in
+                inputGradient.withUnsafeMutableBufferPointer { dx in
+                    BLAS.gemm(
+                        transposeA: false, transposeB: false, m: batch, n: inputFeatures, k: outputFeatures,
+                        a: dy.baseAddress!, lda: outputFeatures, b: w.baseAddress!, ldb: inputFeatures,
+                        beta: 0, c: dx.baseAddress!, ldc: inputFeatures)
+                }
+            }
+            if let bias {
+                bias.gradient.withUnsafeMutableBufferPointer { db in
+                    for n in 0..<batch {
+                        for o in 0..<outputFeatures { db[o] += dy[n * outputFeatures + o] }
+                    }
+                }
+            }
+        }
+        return inputGradient
+    }
+}
