@@ -37,18 +37,28 @@ public final class Linear: Layer {
             throw TensorError.shapeMismatch(
                 "Linear input: expected \(inputFeatures) features, got shape \(input.shape)")
         }
-        let batch = input.shape[0]
-        var output = Tensor(zeros: [batch, outputFeatures])
-        Linear.apply(
-            input: input, weight: weight.value, bias: bias?.value, batch: batch, output: &output)
+        var output = Tensor(zeros: [0])
+        try Linear.apply(input: input, weight: weight.value, bias: bias?.value, into: &output)
         cachedInput = input
         return output
     }
 
-    /// y = x · Wᵀ + b into an existing [batch, out] tensor (no allocation).
-    static func apply(input: Tensor, weight: Tensor, bias: Tensor?, batch: Int, output: inout Tensor) {
+    /// y = x · Wᵀ + b for x [N, in], W [out, in], b [out], written into `output` (reshaped to
+    /// [N, out], its storage reused), so that inference loops need not allocate.
+    public static func apply(input: Tensor, weight: Tensor, bias: Tensor?, into output: inout Tensor)
+        throws
+    {
+        try input.checkRank(2, "affine input")
+        try weight.checkRank(2, "affine weight")
+        guard input.shape[1] == weight.shape[1] else {
+            throw TensorError.shapeMismatch(
+                "affine: input \(input.shape) does not match weight \(weight.shape)")
+        }
+        if let bias { try bias.checkShape([weight.shape[0]], "affine bias") }
+        let batch = input.shape[0]
         let outFeatures = weight.shape[0]
         let inFeatures = weight.shape[1]
+        output.resize(to: [batch, outFeatures])
         output.withUnsafeMutableBufferPointer { y in
             if let bias {
                 bias.withUnsafeBufferPointer { b in
