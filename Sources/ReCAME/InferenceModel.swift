@@ -79,9 +79,7 @@ struct FusedExpert: Sendable {
                     var squares: Float = 0
                     for c in 0..<channels {
                         let row = x.baseAddress! + (n * channels + c) * plane
-                        var total: Float = 0
-                        for i in 0..<plane { total += row[i] }
-                        let mean = total / Float(plane)
+                        let mean = VectorMath.sum(row, count: plane) / Float(plane)
                         f[n * channels + c] = mean
                         squares += mean * mean
                     }

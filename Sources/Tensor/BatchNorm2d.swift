@@ -61,7 +61,7 @@ public final class BatchNorm2d: Layer {
             throw TensorError.invalidArgument(
                 "BatchNorm2d in training needs more than one value per channel, got shape \(input.shape)")
         }
-        var output = Tensor(zeros: input.shape)
+        var output = Tensor(shape: input.shape) { _ in }
         lastTraining = training
         lastShape = input.shape
         inverseStd = [Float](repeating: 0, count: channels)
@@ -73,19 +73,17 @@ public final class BatchNorm2d: Layer {
                         let gamma = weight.value[flat: c]
                         let beta = bias.value[flat: c]
                         if training {
+                            // Per-plane SIMD sums, accumulated across planes in double precision.
                             var sum: Double = 0
                             for n in 0..<batch {
                                 let row = x.baseAddress! + (n * channels + c) * plane
-                                for i in 0..<plane { sum += Double(row[i]) }
+                                sum += Double(VectorMath.sum(row, count: plane))
                             }
                             let mean = sum / Double(count)
                             var squares: Double = 0
                             for n in 0..<batch {
                                 let row = x.baseAddress! + (n * channels + c) * plane
-                                for i in 0..<plane {
-                                    let d = Double(row[i]) - mean
-                                    squares += d * d
-                                }
+                                squares += Double(VectorMath.squaredDeviation(row, count: plane, mean: Float(mean)))
                             }
                             let variance = squares / Double(count)
                             let invStd = Float(1 / (variance + Double(epsilon)).squareRoot())
@@ -132,7 +130,7 @@ public final class BatchNorm2d: Layer {
         let batch = lastShape[0]
         let plane = lastShape[2] * lastShape[3]
         let count = Float(batch * plane)
-        var inputGradient = Tensor(zeros: lastShape)
+        var inputGradient = Tensor(shape: lastShape) { _ in }
         outputGradient.withUnsafeBufferPointer { dy in
             inputGradient.withUnsafeMutableBufferPointer { dx in
                 normalized.withUnsafeBufferPointer { xhat in
@@ -143,10 +141,9 @@ public final class BatchNorm2d: Layer {
                         var sumDyXhat: Double = 0
                         for n in 0..<batch {
                             let offset = (n * channels + c) * plane
-                            for i in 0..<plane {
-                                sumDy += Double(dy[offset + i])
-                                sumDyXhat += Double(dy[offset + i] * xhat[offset + i])
-                            }
+                            sumDy += Double(VectorMath.sum(dy.baseAddress! + offset, count: plane))
+                            sumDyXhat += Double(
+                                VectorMath.dot(dy.baseAddress! + offset, xhat.baseAddress! + offset, count: plane))
                         }
                         bias.gradient[flat: c] += Float(sumDy)
                         weight.gradient[flat: c] += Float(sumDyXhat)

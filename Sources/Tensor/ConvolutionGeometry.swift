@@ -61,9 +61,52 @@ struct ConvolutionGeometry: Equatable {
                     for image in 0..<images {
                         let source = input + (image * channels + c) * inputPlane
                         let destination = row + image * plane
-                        fillColumnRow(source: source, ky: ky, kx: kx, destination: destination)
+                        if preservesSize {
+                            fillShiftedPlane(source: source, ky: ky, kx: kx, destination: destination)
+                        } else {
+                            fillColumnRow(source: source, ky: ky, kx: kx, destination: destination)
+                        }
                     }
                 }
+            }
+        }
+    }
+
+    /// Stride 1 with "same" padding: every column row is the input plane shifted by
+    /// (ky − p)·W + (kx − p), so one contiguous copy does most of the work; the values that wrap
+    /// around a row edge and the rows outside the image are then zeroed.
+    var preservesSize: Bool { stride == 1 && outputWidth == width && outputHeight == height }
+
+    @inline(__always)
+    private func fillShiftedPlane(
+        source: UnsafePointer<Float>, ky: Int, kx: Int, destination: UnsafeMutablePointer<Float>
+    ) {
+        let dy = ky - padding
+        let dx = kx - padding
+        let firstRow = max(0, -dy)
+        let lastRow = min(height, height - dy)
+        let start = firstRow * width
+        let end = lastRow * width
+        if start > 0 { destination.update(repeating: 0, count: start) }
+        if end < inputPlane { (destination + end).update(repeating: 0, count: inputPlane - end) }
+        guard end > start else { return }
+        // Copy the span, clipped so that it never reads outside the plane.
+        let shift = dy * width + dx
+        let copyStart = max(start, -shift)
+        let copyEnd = min(end, inputPlane - shift)
+        if copyStart < copyEnd {
+            (destination + copyStart).update(from: source + (copyStart + shift), count: copyEnd - copyStart)
+        }
+        if copyStart > start { (destination + start).update(repeating: 0, count: copyStart - start) }
+        if copyEnd < end { (destination + copyEnd).update(repeating: 0, count: end - copyEnd) }
+        // Columns whose input column falls outside the row.
+        if dx < 0 {
+            for r in firstRow..<lastRow {
+                for col in 0..<min(-dx, width) { destination[r * width + col] = 0 }
+            }
+        } else if dx > 0 {
+            for r in firstRow..<lastRow {
+                for col in max(0, width - dx)..<width { destination[r * width + col] = 0 }
             }
         }
     }
@@ -73,17 +116,19 @@ struct ConvolutionGeometry: Equatable {
         source: UnsafePointer<Float>, ky: Int, kx: Int, destination: UnsafeMutablePointer<Float>
     ) {
         let (firstX, lastX) = validOutputColumns(kx: kx)
+        // Rows are short (7 to 64 values): plain loops beat memcpy/memset calls here.
         for oy in 0..<outputHeight {
             let out = destination + oy * outputWidth
             let iy = oy * stride - padding + ky
             if iy < 0 || iy >= height || firstX >= lastX {
-                out.update(repeating: 0, count: outputWidth)
+                for ox in 0..<outputWidth { out[ox] = 0 }
                 continue
             }
             let inRow = source + iy * width
-            if firstX > 0 { out.update(repeating: 0, count: firstX) }
+            for ox in 0..<firstX { out[ox] = 0 }
             if stride == 1 {
-                (out + firstX).update(from: inRow + (firstX - padding + kx), count: lastX - firstX)
+                let shifted = inRow + (kx - padding)
+                for ox in firstX..<lastX { out[ox] = shifted[ox] }
             } else {
                 var ix = firstX * stride - padding + kx
                 for ox in firstX..<lastX {
@@ -91,7 +136,7 @@ struct ConvolutionGeometry: Equatable {
                     ix += stride
                 }
             }
-            if lastX < outputWidth { (out + lastX).update(repeating: 0, count: outputWidth - lastX) }
+            for ox in lastX..<outputWidth { out[ox] = 0 }
         }
     }
 
@@ -111,20 +156,59 @@ struct ConvolutionGeometry: Equatable {
                     for image in 0..<images {
                         let target = input + (image * channels + c) * inputPlane
                         let source = row + image * plane
+                        if preservesSize {
+                            addShiftedPlane(
+                                source: UnsafeMutablePointer(mutating: source), ky: ky, kx: kx, target: target)
+                            continue
+                        }
                         for oy in 0..<outputHeight {
                             let iy = oy * stride - padding + ky
                             if iy < 0 || iy >= height { continue }
                             let inRow = target + iy * width
                             let colRow = source + oy * outputWidth
-                            var ix = firstX * stride - padding + kx
-                            for ox in firstX..<lastX {
-                                inRow[ix] += colRow[ox]
-                                ix += stride
+                            if stride == 1 {
+                                let shifted = inRow + (kx - padding)
+                                for ox in firstX..<lastX { shifted[ox] += colRow[ox] }
+                            } else {
+                                var ix = firstX * stride - padding + kx
+                                for ox in firstX..<lastX {
+                                    inRow[ix] += colRow[ox]
+                                    ix += stride
+                                }
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The adjoint of `fillShiftedPlane`: zero the column entries that came from outside the
+    /// image (their gradient belongs to padding), then add the span back with one shifted loop.
+    /// `source` is scratch and is modified.
+    @inline(__always)
+    private func addShiftedPlane(
+        source: UnsafeMutablePointer<Float>, ky: Int, kx: Int, target: UnsafeMutablePointer<Float>
+    ) {
+        let dy = ky - padding
+        let dx = kx - padding
+        let firstRow = max(0, -dy)
+        let lastRow = min(height, height - dy)
+        guard lastRow > firstRow else { return }
+        if dx < 0 {
+            for r in firstRow..<lastRow {
+                for col in 0..<min(-dx, width) { source[r * width + col] = 0 }
+            }
+        } else if dx > 0 {
+            for r in firstRow..<lastRow {
+                for col in max(0, width - dx)..<width { source[r * width + col] = 0 }
+            }
+        }
+        let shift = dy * width + dx
+        let start = max(firstRow * width, -shift)
+        let end = min(lastRow * width, inputPlane - shift)
+        guard start < end else { return }
+        let shifted = target + shift
+        for i in start..<end { shifted[i] += source[i] }
     }
 }

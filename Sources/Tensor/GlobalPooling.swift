@@ -16,10 +16,7 @@ public final class GlobalAveragePool: Layer {
         input.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in
                 for row in 0..<(batch * channels) {
-                    let start = x.baseAddress! + row * plane
-                    var sum: Float = 0
-                    for i in 0..<plane { sum += start[i] }
-                    y[row] = sum / Float(plane)
+                    y[row] = VectorMath.sum(x.baseAddress! + row * plane, count: plane) / Float(plane)
                 }
             }
         }

@@ -5,9 +5,10 @@ public final class ReLU: Layer {
     public init() {}
 
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
-        var result = input
-        result.withUnsafeMutableBufferPointer { y in
-            for i in y.indices { y[i] = max(y[i], 0) }
+        let result = input.withUnsafeBufferPointer { x in
+            Tensor(shape: input.shape) { y in
+                for i in 0..<x.count { y[i] = max(x[i], 0) }
+            }
         }
         output = result
         return result
@@ -15,12 +16,12 @@ public final class ReLU: Layer {
 
     public func backward(_ outputGradient: Tensor) throws -> Tensor {
         try outputGradient.checkShape(output.shape, "ReLU output gradient")
-        var inputGradient = outputGradient
-        output.withUnsafeBufferPointer { y in
-            inputGradient.withUnsafeMutableBufferPointer { dx in
-                for i in dx.indices where y[i] <= 0 { dx[i] = 0 }
+        return output.withUnsafeBufferPointer { y in
+            outputGradient.withUnsafeBufferPointer { dy in
+                Tensor(shape: output.shape) { dx in
+                    for i in 0..<y.count { dx[i] = y[i] > 0 ? dy[i] : 0 }
+                }
             }
         }
-        return inputGradient
     }
 }

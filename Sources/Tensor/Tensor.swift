@@ -28,6 +28,18 @@ public struct Tensor: Sendable, Equatable {
         self.init(repeating: 0, shape: shape)
     }
 
+    /// A tensor whose scalars `initializer` writes; it must set every one of them. Saves the
+    /// zero-fill of `init(zeros:)` in hot paths where every element is overwritten anyway.
+    public init(shape: [Int], initializingWith initializer: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        let count = shape.reduce(1, *)
+        self.shape = shape
+        self.scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initializer(buffer)
+            initialized = count
+        }
+    }
+
     /// A scalar (rank 0) tensor.
     public init(scalar: Float) {
         self.shape = []

@@ -35,7 +35,10 @@ final class ConvolutionTests: XCTestCase {
     func testForwardMatchesDirectConvolution() throws {
         var generator = SeededGenerator(seed: 1)
         // (kernel, stride, padding, size, batch): the 16×16 batch of 10 spans two GEMM groups.
-        let cases = [(3, 1, 1, 5, 3), (3, 2, 1, 7, 2), (1, 2, 0, 6, 2), (3, 1, 0, 4, 1), (3, 1, 1, 16, 10)]
+        let cases = [
+            (3, 1, 1, 5, 3), (3, 2, 1, 7, 2), (1, 2, 0, 6, 2), (3, 1, 0, 4, 1), (3, 1, 1, 16, 10), (5, 1, 2, 6, 2),
+            (1, 1, 0, 3, 2), (3, 1, 1, 1, 2),
+        ]
         for (kernel, stride, padding, size, batch) in cases {
             let conv = try Conv2d(
                 inputChannels: 2, outputChannels: 3, kernelSize: kernel, stride: stride, padding: padding,
@@ -51,7 +54,7 @@ final class ConvolutionTests: XCTestCase {
     func testGradients() throws {
         var generator = SeededGenerator(seed: 2)
         let checker = LayerGradientChecker()
-        for (kernel, stride, padding, bias) in [(3, 1, 1, false), (3, 2, 1, true), (1, 2, 0, false)] {
+        for (kernel, stride, padding, bias) in [(3, 1, 1, false), (3, 2, 1, true), (1, 2, 0, false), (5, 1, 2, false)] {
             let conv = try Conv2d(
                 inputChannels: 2, outputChannels: 3, kernelSize: kernel, stride: stride, padding: padding,
                 bias: bias, generator: &generator)
