@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import Tensor
 
 /// What one expert produced for a batch.
@@ -19,7 +21,12 @@ public struct ExpertOutput: Sendable {
 public final class ReCAMENetwork {
     public let architecture: NetworkArchitecture
     public let experts: [Expert]
-    let workspace = ConvolutionWorkspace()
+    /// How many experts run at once in `forward` and `backward` (each expert is independent until
+    /// the loss). With more than one, OpenBLAS should run single-threaded
+    /// (`ComputeSettings.setThreads(1)`) so that the threads do not oversubscribe the cores.
+    public var threads: Int = 1 {
+        didSet { threads = max(1, threads) }
+    }
     private let entries: [StateEntry]
 
     /// Builds the network with seeded initialisation: the same seed gives the same weights.
@@ -31,7 +38,9 @@ public final class ReCAMENetwork {
         for _ in 0..<architecture.experts {
             var expertGenerator = generator.fork()
             experts.append(
-                try Expert(architecture: architecture, workspace: workspace, generator: &expertGenerator))
+                // Each expert has its own scratch memory so that experts can run concurrently.
+                try Expert(
+                    architecture: architecture, workspace: ConvolutionWorkspace(), generator: &expertGenerator))
         }
         self.experts = experts
         entries = experts.enumerated().flatMap { $0.element.stateEntries(prefix: "experts.\($0.offset)") }
@@ -105,10 +114,31 @@ public final class ReCAMENetwork {
     /// running averages) or running statistics in BatchNorm.
     public func forward(_ images: Tensor, training: Bool) throws -> [ExpertOutput] {
         try checkImages(images)
-        return try experts.map { expert in
+        return try runExperts { _, expert in
             let (logits, features) = try expert.forward(images, training: training)
             return ExpertOutput(logits: logits, features: features)
         }
+    }
+
+    /// Applies `body` to every expert, on up to `threads` threads, results in expert order.
+    private func runExperts<R>(_ body: (Int, Expert) throws -> R) throws -> [R] {
+        let concurrency = min(threads, experts.count)
+        if concurrency <= 1 { return try experts.enumerated().map { try body($0, $1) } }
+        var results = [Result<R, Error>?](repeating: nil, count: experts.count)
+        let lock = NSLock()
+        let experts = self.experts
+        withoutActuallyEscaping(body) { body in
+            // Worker w takes experts w, w + concurrency, …: never more than `threads` at once.
+            DispatchQueue.concurrentPerform(iterations: concurrency) { worker in
+                for index in stride(from: worker, to: experts.count, by: concurrency) {
+                    let result = Result { try body(index, experts[index]) }
+                    lock.lock()
+                    results[index] = result
+                    lock.unlock()
+                }
+            }
+        }
+        return try results.map { try $0!.get() }
     }
 
     /// Back-propagates ∂L/∂logits (and optionally ∂L/∂features) of each expert from the last
@@ -119,7 +149,7 @@ public final class ReCAMENetwork {
                 "backward: \(logitsGradients.count) logits and \(featuresGradients.count) feature gradients "
                     + "for \(experts.count) experts")
         }
-        for (index, expert) in experts.enumerated() {
+        _ = try runExperts { index, expert in
             try expert.backward(
                 logitsGradient: logitsGradients[index], featuresGradient: featuresGradients[index])
         }

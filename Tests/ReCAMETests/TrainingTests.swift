@@ -60,6 +60,19 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(a.step, 2)
     }
 
+    func testExpertsRunningConcurrentlyGiveTheSameResult() throws {
+        let (images, labels) = try tinyDataSet(seed: 6)
+        let sequential = try makeTrainer(seed: 7)
+        let concurrent = try makeTrainer(seed: 7)
+        concurrent.network.threads = 2
+        for _ in 0..<2 {
+            XCTAssertEqual(
+                try sequential.trainStep(images: images, labels: labels),
+                try concurrent.trainStep(images: images, labels: labels))
+        }
+        XCTAssertEqual(sequential.network.stateDictionary(), concurrent.network.stateDictionary())
+    }
+
     func testTrainStepRejectsMismatchedBatches() throws {
         let trainer = try makeTrainer(seed: 5)
         XCTAssertThrowsError(try trainer.trainStep(images: Tensor(zeros: [4, 1, 8, 8]), labels: [0, 1, 2]))
