@@ -1,7 +1,8 @@
 /// The sizes of a 2-D convolution and the im2col / col2im transforms it needs.
 ///
-/// Columns are laid out [C·kH·kW, g·Ho·Wo] for a group of g images, so one GEMM covers the group:
-/// grouping keeps the GEMM wide when the maps are small (late stages) without a huge buffer.
+/// The work is cut into tiles, each one GEMM: a group of whole images when the maps are small (so
+/// the GEMM stays wide), or a band of output rows of one image when they are large (so the column
+/// buffer stays in the L2 cache). Columns are laid out [C·kH·kW, tile pixels].
 struct ConvolutionGeometry: Equatable {
     let channels: Int
     let height: Int
@@ -11,6 +12,14 @@ struct ConvolutionGeometry: Equatable {
     let padding: Int
     let outputHeight: Int
     let outputWidth: Int
+
+    /// A tile: `images` images from `firstImage`, output rows [rowStart, rowEnd) of each.
+    struct Tile {
+        let firstImage: Int
+        let images: Int
+        let rowStart: Int
+        let rowEnd: Int
+    }
 
     init(channels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int) throws {
         self.channels = channels
@@ -33,9 +42,41 @@ struct ConvolutionGeometry: Equatable {
     var outputPlane: Int { outputHeight * outputWidth }
     var inputPlane: Int { height * width }
 
-    /// How many images share one GEMM: enough to give it about `targetColumns` columns.
-    func groupSize(batch: Int, targetColumns: Int = 2048) -> Int {
-        max(1, min(batch, (targetColumns + outputPlane - 1) / outputPlane))
+    /// Pixels a tile should cover: a column buffer of about 128 K floats (512 KB) fits the L2
+    /// cache, and at least a few hundred columns keep the GEMM efficient.
+    var targetColumns: Int { max(256, (128 * 1024) / columnRows) }
+
+    /// The tiles of a batch, in order.
+    func tiles(batch: Int) -> [Tile] {
+        var tiles = [Tile]()
+        let target = targetColumns
+        if outputPlane <= target {
+            let group = max(1, min(batch, target / outputPlane))
+            var start = 0
+            while start < batch {
+                let images = min(group, batch - start)
+                tiles.append(Tile(firstImage: start, images: images, rowStart: 0, rowEnd: outputHeight))
+                start += images
+            }
+        } else {
+            let bandRows = max(1, target / outputWidth)
+            for image in 0..<batch {
+                var row = 0
+                while row < outputHeight {
+                    let end = min(outputHeight, row + bandRows)
+                    tiles.append(Tile(firstImage: image, images: 1, rowStart: row, rowEnd: end))
+                    row = end
+                }
+            }
+        }
+        return tiles
+    }
+
+    /// The most columns any tile of `batch` images has.
+    func largestTile(batch: Int) -> Int {
+        let target = targetColumns
+        if outputPlane <= target { return max(1, min(batch, target / outputPlane)) * outputPlane }
+        return max(1, target / outputWidth) * outputWidth
     }
 
     /// The range [first, last) of output columns whose input column ox·stride − padding + kx lies
@@ -48,134 +89,25 @@ struct ConvolutionGeometry: Equatable {
         return (first, last)
     }
 
-    /// Writes the columns of `images` consecutive images starting at `input` into `columns`.
-    func im2col(
-        input: UnsafePointer<Float>, images: Int, columns: UnsafeMutablePointer<Float>
-    ) {
-        let plane = outputPlane
-        let rowLength = images * plane
-        for c in 0..<channels {
-            for ky in 0..<kernel {
-                for kx in 0..<kernel {
-                    let row = columns + ((c * kernel + ky) * kernel + kx) * rowLength
-                    for image in 0..<images {
-                        let source = input + (image * channels + c) * inputPlane
-                        let destination = row + image * plane
-                        if preservesSize {
-                            fillShiftedPlane(source: source, ky: ky, kx: kx, destination: destination)
-                        } else {
-                            fillColumnRow(source: source, ky: ky, kx: kx, destination: destination)
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /// Stride 1 with "same" padding: every column row is the input plane shifted by
-    /// (ky − p)·W + (kx − p), so one contiguous copy does most of the work; the values that wrap
-    /// around a row edge and the rows outside the image are then zeroed.
+    /// (ky − p)·W + (kx − p), so one contiguous copy does most of the work.
     var preservesSize: Bool { stride == 1 && outputWidth == width && outputHeight == height }
 
-    @inline(__always)
-    private func fillShiftedPlane(
-        source: UnsafePointer<Float>, ky: Int, kx: Int, destination: UnsafeMutablePointer<Float>
-    ) {
-        let dy = ky - padding
-        let dx = kx - padding
-        let firstRow = max(0, -dy)
-        let lastRow = min(height, height - dy)
-        let start = firstRow * width
-        let end = lastRow * width
-        if start > 0 { destination.update(repeating: 0, count: start) }
-        if end < inputPlane { (destination + end).update(repeating: 0, count: inputPlane - end) }
-        guard end > start else { return }
-        // Copy the span, clipped so that it never reads outside the plane.
-        let shift = dy * width + dx
-        let copyStart = max(start, -shift)
-        let copyEnd = min(end, inputPlane - shift)
-        if copyStart < copyEnd {
-            (destination + copyStart).update(from: source + (copyStart + shift), count: copyEnd - copyStart)
-        }
-        if copyStart > start { (destination + start).update(repeating: 0, count: copyStart - start) }
-        if copyEnd < end { (destination + copyEnd).update(repeating: 0, count: end - copyEnd) }
-        // Columns whose input column falls outside the row.
-        if dx < 0 {
-            for r in firstRow..<lastRow {
-                for col in 0..<min(-dx, width) { destination[r * width + col] = 0 }
-            }
-        } else if dx > 0 {
-            for r in firstRow..<lastRow {
-                for col in max(0, width - dx)..<width { destination[r * width + col] = 0 }
-            }
-        }
-    }
-
-    @inline(__always)
-    private func fillColumnRow(
-        source: UnsafePointer<Float>, ky: Int, kx: Int, destination: UnsafeMutablePointer<Float>
-    ) {
-        let (firstX, lastX) = validOutputColumns(kx: kx)
-        // Rows are short (7 to 64 values): plain loops beat memcpy/memset calls here.
-        for oy in 0..<outputHeight {
-            let out = destination + oy * outputWidth
-            let iy = oy * stride - padding + ky
-            if iy < 0 || iy >= height || firstX >= lastX {
-                for ox in 0..<outputWidth { out[ox] = 0 }
-                continue
-            }
-            let inRow = source + iy * width
-            for ox in 0..<firstX { out[ox] = 0 }
-            if stride == 1 {
-                let shifted = inRow + (kx - padding)
-                for ox in firstX..<lastX { out[ox] = shifted[ox] }
-            } else {
-                var ix = firstX * stride - padding + kx
-                for ox in firstX..<lastX {
-                    out[ox] = inRow[ix]
-                    ix += stride
-                }
-            }
-            for ox in lastX..<outputWidth { out[ox] = 0 }
-        }
-    }
-
-    /// Adds the columns back into image gradients (the adjoint of `im2col`); `input` must be zeroed
-    /// or hold gradients to accumulate into.
-    func col2im(
-        columns: UnsafePointer<Float>, images: Int, input: UnsafeMutablePointer<Float>
-    ) {
-        let plane = outputPlane
-        let rowLength = images * plane
+    /// Writes the columns of a tile (input points at the batch's first image) into `columns`.
+    func im2col(input: UnsafePointer<Float>, tile: Tile, columns: UnsafeMutablePointer<Float>) {
+        let tilePixels = (tile.rowEnd - tile.rowStart) * outputWidth
+        let rowLength = tile.images * tilePixels
         for c in 0..<channels {
             for ky in 0..<kernel {
                 for kx in 0..<kernel {
                     let row = columns + ((c * kernel + ky) * kernel + kx) * rowLength
-                    let (firstX, lastX) = validOutputColumns(kx: kx)
-                    if firstX >= lastX { continue }
-                    for image in 0..<images {
-                        let target = input + (image * channels + c) * inputPlane
-                        let source = row + image * plane
+                    for image in 0..<tile.images {
+                        let source = input + ((tile.firstImage + image) * channels + c) * inputPlane
+                        let destination = row + image * tilePixels
                         if preservesSize {
-                            addShiftedPlane(
-                                source: UnsafeMutablePointer(mutating: source), ky: ky, kx: kx, target: target)
-                            continue
-                        }
-                        for oy in 0..<outputHeight {
-                            let iy = oy * stride - padding + ky
-                            if iy < 0 || iy >= height { continue }
-                            let inRow = target + iy * width
-                            let colRow = source + oy * outputWidth
-                            if stride == 1 {
-                                let shifted = inRow + (kx - padding)
-                                for ox in firstX..<lastX { shifted[ox] += colRow[ox] }
-                            } else {
-                                var ix = firstX * stride - padding + kx
-                                for ox in firstX..<lastX {
-                                    inRow[ix] += colRow[ox]
-                                    ix += stride
-                                }
-                            }
+                            fillShifted(source: source, ky: ky, kx: kx, tile: tile, destination: destination)
+                        } else {
+                            fillStrided(source: source, ky: ky, kx: kx, tile: tile, destination: destination)
                         }
                     }
                 }
@@ -183,25 +115,84 @@ struct ConvolutionGeometry: Equatable {
         }
     }
 
-    /// The adjoint of `fillShiftedPlane`: zero the column entries that came from outside the
-    /// image (their gradient belongs to padding), then add the span back with one shifted loop.
-    /// `source` is scratch and is modified.
+    /// Adds a tile's column gradients back into the image gradients (the adjoint of `im2col`).
+    /// `columns` is scratch: entries that belong to padding are zeroed on the way.
+    func col2im(columns: UnsafeMutablePointer<Float>, tile: Tile, input: UnsafeMutablePointer<Float>) {
+        let tilePixels = (tile.rowEnd - tile.rowStart) * outputWidth
+        let rowLength = tile.images * tilePixels
+        for c in 0..<channels {
+            for ky in 0..<kernel {
+                for kx in 0..<kernel {
+                    let row = columns + ((c * kernel + ky) * kernel + kx) * rowLength
+                    for image in 0..<tile.images {
+                        let target = input + ((tile.firstImage + image) * channels + c) * inputPlane
+                        let source = row + image * tilePixels
+                        if preservesSize {
+                            addShifted(source: source, ky: ky, kx: kx, tile: tile, target: target)
+                        } else {
+                            addStrided(source: source, ky: ky, kx: kx, tile: tile, target: target)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Output rows of the tile whose input row lies inside the image, for the shifted layout.
     @inline(__always)
-    private func addShiftedPlane(
-        source: UnsafeMutablePointer<Float>, ky: Int, kx: Int, target: UnsafeMutablePointer<Float>
+    private func validRows(dy: Int, tile: Tile) -> (Int, Int) {
+        let first = min(max(tile.rowStart, -dy), tile.rowEnd)
+        return (first, max(first, min(tile.rowEnd, height - dy)))
+    }
+
+    @inline(__always)
+    private func fillShifted(
+        source: UnsafePointer<Float>, ky: Int, kx: Int, tile: Tile, destination: UnsafeMutablePointer<Float>
     ) {
         let dy = ky - padding
         let dx = kx - padding
-        let firstRow = max(0, -dy)
-        let lastRow = min(height, height - dy)
-        guard lastRow > firstRow else { return }
+        let (firstRow, lastRow) = validRows(dy: dy, tile: tile)
+        let base = tile.rowStart * width
+        // Flat output positions p (relative to the plane) map to source p + shift.
+        let start = firstRow * width
+        let end = lastRow * width
+        let tileEnd = tile.rowEnd * width
+        let shift = dy * width + dx
+        let copyStart = min(max(start, -shift), end)
+        let copyEnd = max(copyStart, min(end, inputPlane - shift))
+        if copyStart > base { (destination).update(repeating: 0, count: copyStart - base) }
+        if copyEnd > copyStart {
+            (destination + (copyStart - base)).update(from: source + (copyStart + shift), count: copyEnd - copyStart)
+        }
+        if tileEnd > copyEnd { (destination + (copyEnd - base)).update(repeating: 0, count: tileEnd - copyEnd) }
+        // Values that wrapped around a row edge belong to padding.
         if dx < 0 {
             for r in firstRow..<lastRow {
-                for col in 0..<min(-dx, width) { source[r * width + col] = 0 }
+                for col in 0..<min(-dx, width) { destination[r * width + col - base] = 0 }
             }
         } else if dx > 0 {
             for r in firstRow..<lastRow {
-                for col in max(0, width - dx)..<width { source[r * width + col] = 0 }
+                for col in max(0, width - dx)..<width { destination[r * width + col - base] = 0 }
+            }
+        }
+    }
+
+    @inline(__always)
+    private func addShifted(
+        source: UnsafeMutablePointer<Float>, ky: Int, kx: Int, tile: Tile, target: UnsafeMutablePointer<Float>
+    ) {
+        let dy = ky - padding
+        let dx = kx - padding
+        let (firstRow, lastRow) = validRows(dy: dy, tile: tile)
+        guard lastRow > firstRow else { return }
+        let base = tile.rowStart * width
+        if dx < 0 {
+            for r in firstRow..<lastRow {
+                for col in 0..<min(-dx, width) { source[r * width + col - base] = 0 }
+            }
+        } else if dx > 0 {
+            for r in firstRow..<lastRow {
+                for col in max(0, width - dx)..<width { source[r * width + col - base] = 0 }
             }
         }
         let shift = dy * width + dx
@@ -209,6 +200,49 @@ struct ConvolutionGeometry: Equatable {
         let end = min(lastRow * width, inputPlane - shift)
         guard start < end else { return }
         let shifted = target + shift
-        for i in start..<end { shifted[i] += source[i] }
+        let from = source - base
+        for p in start..<end { shifted[p] += from[p] }
+    }
+
+    @inline(__always)
+    private func fillStrided(
+        source: UnsafePointer<Float>, ky: Int, kx: Int, tile: Tile, destination: UnsafeMutablePointer<Float>
+    ) {
+        let (firstX, lastX) = validOutputColumns(kx: kx)
+        for oy in tile.rowStart..<tile.rowEnd {
+            let out = destination + (oy - tile.rowStart) * outputWidth
+            let iy = oy * stride - padding + ky
+            if iy < 0 || iy >= height || firstX >= lastX {
+                for ox in 0..<outputWidth { out[ox] = 0 }
+                continue
+            }
+            let inRow = source + iy * width
+            for ox in 0..<firstX { out[ox] = 0 }
+            var ix = firstX * stride - padding + kx
+            for ox in firstX..<lastX {
+                out[ox] = inRow[ix]
+                ix += stride
+            }
+            for ox in lastX..<outputWidth { out[ox] = 0 }
+        }
+    }
+
+    @inline(__always)
+    private func addStrided(
+        source: UnsafePointer<Float>, ky: Int, kx: Int, tile: Tile, target: UnsafeMutablePointer<Float>
+    ) {
+        let (firstX, lastX) = validOutputColumns(kx: kx)
+        if firstX >= lastX { return }
+        for oy in tile.rowStart..<tile.rowEnd {
+            let iy = oy * stride - padding + ky
+            if iy < 0 || iy >= height { continue }
+            let inRow = target + iy * width
+            let colRow = source + (oy - tile.rowStart) * outputWidth
+            var ix = firstX * stride - padding + kx
+            for ox in firstX..<lastX {
+                inRow[ix] += colRow[ox]
+                ix += stride
+            }
+        }
     }
 }

@@ -18,61 +18,59 @@ public final class ConvolutionWorkspace {
 }
 
 /// The convolution arithmetic shared by the training layer and the fused inference layer:
-/// im2col over a group of images, one SGEMM per group, bias and ReLU fused into the copy-out.
+/// im2col per tile, one SGEMM per tile, bias and ReLU fused into the write-out.
 enum ConvolutionKernel {
     static func forward(
         geometry: ConvolutionGeometry, outputChannels: Int, batch: Int,
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         relu: Bool, output: UnsafeMutablePointer<Float>, workspace: ConvolutionWorkspace
     ) {
-        let group = geometry.groupSize(batch: batch)
         let plane = geometry.outputPlane
         let rows = geometry.columnRows
-        let columnCount = rows * group * plane
-        let stagingCount = group > 1 ? outputChannels * group * plane : 0
+        let largest = geometry.largestTile(batch: batch)
+        let columnCount = rows * largest
+        let stagingCount = outputChannels * largest
         workspace.withBuffer(count: columnCount + stagingCount) { scratch in
             let columns = scratch
             let staging = scratch + columnCount
-            var start = 0
-            while start < batch {
-                let images = min(group, batch - start)
-                geometry.im2col(
-                    input: input + start * geometry.channels * geometry.inputPlane, images: images,
-                    columns: columns)
-                let width = images * plane
-                let destination = output + start * outputChannels * plane
-                if images == 1 {
+            for tile in geometry.tiles(batch: batch) {
+                geometry.im2col(input: input, tile: tile, columns: columns)
+                let tilePixels = (tile.rowEnd - tile.rowStart) * geometry.outputWidth
+                let width = tile.images * tilePixels
+                if tile.images == 1 {
+                    // One image (or a band of it): the GEMM writes straight into the output rows.
+                    let destination =
+                        output + tile.firstImage * outputChannels * plane + tile.rowStart * geometry.outputWidth
                     BLAS.gemm(
                         transposeA: false, transposeB: false, m: outputChannels, n: width, k: rows,
-                        a: weight, lda: rows, b: columns, ldb: width, beta: 0, c: destination, ldc: width)
-                    finish(destination, channels: outputChannels, plane: plane, bias: bias, relu: relu)
+                        a: weight, lda: rows, b: columns, ldb: width, beta: 0, c: destination, ldc: plane)
+                    finish(destination, channels: outputChannels, count: width, stride: plane, bias: bias, relu: relu)
                 } else {
                     BLAS.gemm(
                         transposeA: false, transposeB: false, m: outputChannels, n: width, k: rows,
                         a: weight, lda: rows, b: columns, ldb: width, beta: 0, c: staging, ldc: width)
                     scatter(
-                        staging, images: images, channels: outputChannels, plane: plane, bias: bias,
-                        relu: relu, output: destination)
+                        staging, images: tile.images, channels: outputChannels, plane: plane, bias: bias,
+                        relu: relu, output: output + tile.firstImage * outputChannels * plane)
                 }
-                start += images
             }
         }
     }
 
-    /// Bias and ReLU in place on one image's [C, plane] output.
+    /// Bias and ReLU in place on `channels` runs of `count` values, `stride` apart.
     @inline(__always)
     private static func finish(
-        _ data: UnsafeMutablePointer<Float>, channels: Int, plane: Int, bias: UnsafePointer<Float>?,
+        _ data: UnsafeMutablePointer<Float>, channels: Int, count: Int, stride: Int, bias: UnsafePointer<Float>?,
         relu: Bool
     ) {
         if bias == nil && !relu { return }
         for c in 0..<channels {
             let b = bias?[c] ?? 0
-            let row = data + c * plane
+            let row = data + c * stride
             if relu {
-                for i in 0..<plane { row[i] = max(row[i] + b, 0) }
+                for i in 0..<count { row[i] = max(row[i] + b, 0) }
             } else {
-                for i in 0..<plane { row[i] += b }
+                for i in 0..<count { row[i] += b }
             }
         }
     }
@@ -91,64 +89,64 @@ enum ConvolutionKernel {
                 let target = output + (image * channels + c) * plane
                 if relu {
                     for i in 0..<plane { target[i] = max(source[i] + b, 0) }
-                } else if bias != nil {
-                    for i in 0..<plane { target[i] = source[i] + b }
                 } else {
-                    target.update(from: source, count: plane)
+                    for i in 0..<plane { target[i] = source[i] + b }
                 }
             }
         }
     }
 
-    /// Accumulates the weight gradient and writes the input gradient (if `inputGradient` is given)
-    /// for a batch, recomputing the columns instead of keeping them from the forward pass.
+    /// Accumulates the weight gradient and adds the input gradient into `inputGradient` (which
+    /// must start zeroed), recomputing the columns instead of keeping them from the forward pass.
     static func backward(
         geometry: ConvolutionGeometry, outputChannels: Int, batch: Int,
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
         weightGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
         workspace: ConvolutionWorkspace
     ) {
-        let group = geometry.groupSize(batch: batch)
         let plane = geometry.outputPlane
         let rows = geometry.columnRows
-        let columnCount = rows * group * plane
-        let stagingCount = group > 1 ? outputChannels * group * plane : 0
+        let largest = geometry.largestTile(batch: batch)
+        let columnCount = rows * largest
+        let stagingCount = outputChannels * largest
         workspace.withBuffer(count: 2 * columnCount + stagingCount) { scratch in
             let columns = scratch
             let columnGradient = scratch + columnCount
             let staging = scratch + 2 * columnCount
-            var start = 0
-            while start < batch {
-                let images = min(group, batch - start)
-                let width = images * plane
-                let gradientStart = outputGradient + start * outputChannels * plane
-                let groupGradient: UnsafePointer<Float>
-                if images == 1 {
-                    groupGradient = gradientStart
+            for tile in geometry.tiles(batch: batch) {
+                let tilePixels = (tile.rowEnd - tile.rowStart) * geometry.outputWidth
+                let width = tile.images * tilePixels
+                let tileGradient: UnsafePointer<Float>
+                let leading: Int
+                if tile.images == 1 {
+                    tileGradient =
+                        outputGradient + tile.firstImage * outputChannels * plane + tile.rowStart
+                        * geometry.outputWidth
+                    leading = plane
                 } else {
+                    let first = outputGradient + tile.firstImage * outputChannels * plane
                     for c in 0..<outputChannels {
-                        for image in 0..<images {
-                            (staging + c * width + image * plane).update(
-                                from: gradientStart + (image * outputChannels + c) * plane, count: plane)
+                        for image in 0..<tile.images {
+                            let source = first + (image * outputChannels + c) * plane
+                            let target = staging + c * width + image * plane
+                            for i in 0..<plane { target[i] = source[i] }
                         }
                     }
-                    groupGradient = UnsafePointer(staging)
+                    tileGradient = UnsafePointer(staging)
+                    leading = width
                 }
-                let inputStart = start * geometry.channels * geometry.inputPlane
-                geometry.im2col(input: input + inputStart, images: images, columns: columns)
+                geometry.im2col(input: input, tile: tile, columns: columns)
                 BLAS.gemm(
                     transposeA: false, transposeB: true, m: outputChannels, n: rows, k: width,
-                    a: groupGradient, lda: width, b: columns, ldb: width, beta: 1, c: weightGradient,
+                    a: tileGradient, lda: leading, b: columns, ldb: width, beta: 1, c: weightGradient,
                     ldc: rows)
                 if let inputGradient {
                     BLAS.gemm(
                         transposeA: true, transposeB: false, m: rows, n: width, k: outputChannels,
-                        a: weight, lda: rows, b: groupGradient, ldb: width, beta: 0, c: columnGradient,
+                        a: weight, lda: rows, b: tileGradient, ldb: leading, beta: 0, c: columnGradient,
                         ldc: width)
-                    geometry.col2im(
-                        columns: columnGradient, images: images, input: inputGradient + inputStart)
+                    geometry.col2im(columns: columnGradient, tile: tile, input: inputGradient)
                 }
-                start += images
             }
         }
     }
