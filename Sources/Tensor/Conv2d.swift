@@ -66,6 +66,7 @@ public final class Conv2d: Layer {
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
         let geometry = try geometry(for: input)
         let batch = input.shape[0]
+        guard batch > 0 else { throw TensorError.shapeMismatch("Conv2d input is an empty batch: \(input.shape)") }
         var output = Tensor(zeros: [batch, outputChannels, geometry.outputHeight, geometry.outputWidth])
         withOptionalPointer(bias?.value) { b in
             input.withUnsafeBufferPointer { x in

@@ -80,6 +80,9 @@ public struct FusedConvolution: Sendable {
     {
         let geometry = try geometry(for: input.shape)
         let batch = input.shape[0]
+        guard batch > 0 else {
+            throw TensorError.shapeMismatch("fused convolution input is an empty batch: \(input.shape)")
+        }
         output.resize(to: [batch, outputChannels, geometry.outputHeight, geometry.outputWidth])
         input.withUnsafeBufferPointer { x in
             weight.withUnsafeBufferPointer { w in

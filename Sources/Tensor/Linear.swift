@@ -59,6 +59,14 @@ public final class Linear: Layer {
         let outFeatures = weight.shape[0]
         let inFeatures = weight.shape[1]
         output.resize(to: [batch, outFeatures])
+        if batch == 0 || outFeatures == 0 { return }
+        if inFeatures == 0 {
+            output.fill(0)
+            if let bias {
+                for n in 0..<batch { for o in 0..<outFeatures { output[flat: n * outFeatures + o] = bias[flat: o] } }
+            }
+            return
+        }
         output.withUnsafeMutableBufferPointer { y in
             if let bias {
                 bias.withUnsafeBufferPointer { b in
@@ -85,6 +93,7 @@ public final class Linear: Layer {
         let batch = input.shape[0]
         try outputGradient.checkShape([batch, outputFeatures], "Linear output gradient")
         var inputGradient = Tensor(zeros: [batch, inputFeatures])
+        if batch == 0 { return inputGradient }
         outputGradient.withUnsafeBufferPointer { dy in
             input.withUnsafeBufferPointer { x in
                 weight.gradient.withUnsafeMutableBufferPointer { dw in

@@ -5,9 +5,13 @@ public final class ReLU: Layer {
     public init() {}
 
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
+        if input.count == 0 {
+            output = input
+            return input
+        }
         let result = input.withUnsafeBufferPointer { x in
             Tensor(shape: input.shape) { y in
-                for i in 0..<x.count { y[i] = max(x[i], 0) }
+                VectorMath.relu(x.baseAddress!, into: y.baseAddress!, count: x.count)
             }
         }
         output = result
@@ -16,10 +20,12 @@ public final class ReLU: Layer {
 
     public func backward(_ outputGradient: Tensor) throws -> Tensor {
         try outputGradient.checkShape(output.shape, "ReLU output gradient")
+        if output.count == 0 { return outputGradient }
         return output.withUnsafeBufferPointer { y in
             outputGradient.withUnsafeBufferPointer { dy in
                 Tensor(shape: output.shape) { dx in
-                    for i in 0..<y.count { dx[i] = y[i] > 0 ? dy[i] : 0 }
+                    VectorMath.reluGradient(
+                        output: y.baseAddress!, outputGradient: dy.baseAddress!, into: dx.baseAddress!, count: y.count)
                 }
             }
         }

@@ -54,4 +54,41 @@ public enum VectorMath {
         }
         return total
     }
+
+    /// y = max(x, 0).
+    @inline(__always)
+    public static func relu(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        let zero = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= count {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: pointwiseMax(v, zero), as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            y[i] = max(x[i], 0)
+            i += 1
+        }
+    }
+
+    /// dx = dy where y > 0, else 0 (branch-free: the signs are random, a branch would mispredict).
+    @inline(__always)
+    public static func reluGradient(
+        output y: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
+        into dx: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        let zero = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= count {
+            let v = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
+            let g = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(dx + i).storeBytes(
+                of: g.replacing(with: zero, where: v .<= zero), as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            dx[i] = y[i] > 0 ? dy[i] : 0
+            i += 1
+        }
+    }
 }

@@ -59,6 +59,18 @@ final class LayerTests: XCTestCase {
         try LayerGradientChecker(epsilon: 1e-3).check(L2Normalization(), input: awayFromZero([3, 4], seed: 8))
     }
 
+    func testEmptyBatchesAreHandledWithoutCrashing() throws {
+        var generator = SeededGenerator(seed: 9)
+        let linear = try Linear(inputFeatures: 3, outputFeatures: 2, generator: &generator)
+        XCTAssertEqual(try linear.forward(Tensor(zeros: [0, 3]), training: true).shape, [0, 2])
+        XCTAssertEqual(try linear.backward(Tensor(zeros: [0, 2])).shape, [0, 3])
+        let relu = ReLU()
+        XCTAssertEqual(try relu.forward(Tensor(zeros: [0, 4]), training: true).shape, [0, 4])
+        XCTAssertEqual(try relu.backward(Tensor(zeros: [0, 4])).shape, [0, 4])
+        let conv = try Conv2d(inputChannels: 1, outputChannels: 2, kernelSize: 3, padding: 1, generator: &generator)
+        XCTAssertThrowsError(try conv.forward(Tensor(zeros: [0, 1, 4, 4]), training: true))
+    }
+
     func testResidualAdd() throws {
         let a = try Tensor(shape: [2], scalars: [1, 2])
         let b = try Tensor(shape: [2], scalars: [3, 5])
