@@ -90,11 +90,16 @@ public final class BatchNorm2d: Layer {
                             inverseStd[c] = invStd
                             let meanF = Float(mean)
                             for n in 0..<batch {
+                                // Local pointers: through the buffers the loop would reload its
+                                // bases every iteration (possible aliasing) and not vectorise.
                                 let offset = (n * channels + c) * plane
+                                let source = x.baseAddress! + offset
+                                let normalizedRow = xhat.baseAddress! + offset
+                                let outputRow = y.baseAddress! + offset
                                 for i in 0..<plane {
-                                    let normalizedValue = (x[offset + i] - meanF) * invStd
-                                    xhat[offset + i] = normalizedValue
-                                    y[offset + i] = gamma * normalizedValue + beta
+                                    let normalizedValue = (source[i] - meanF) * invStd
+                                    normalizedRow[i] = normalizedValue
+                                    outputRow[i] = gamma * normalizedValue + beta
                                 }
                             }
                             runningMean[flat: c] = (1 - momentum) * runningMean[flat: c] + momentum * meanF
@@ -153,8 +158,11 @@ public final class BatchNorm2d: Layer {
                             let factor = gamma * invStd
                             for n in 0..<batch {
                                 let offset = (n * channels + c) * plane
+                                let gradient = dy.baseAddress! + offset
+                                let normalizedRow = xhat.baseAddress! + offset
+                                let inputRow = dx.baseAddress! + offset
                                 for i in 0..<plane {
-                                    dx[offset + i] = factor * (dy[offset + i] - meanDy - xhat[offset + i] * meanDyXhat)
+                                    inputRow[i] = factor * (gradient[i] - meanDy - normalizedRow[i] * meanDyXhat)
                                 }
                             }
                         } else {

@@ -55,40 +55,25 @@ public enum VectorMath {
         return total
     }
 
-    /// y = max(x, 0).
+    /// y = max(x, 0). A select, not a branch, so that LLVM vectorises it (SIMD types' pointwise
+    /// helpers are lowered lane by lane and are slower).
     @inline(__always)
     public static func relu(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        let zero = SIMD16<Float>()
-        var i = 0
-        while i + 16 <= count {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: pointwiseMax(v, zero), as: SIMD16<Float>.self)
-            i += 16
-        }
-        while i < count {
-            y[i] = max(x[i], 0)
-            i += 1
+        for i in 0..<count {
+            let v = x[i]
+            y[i] = v > 0 ? v : 0
         }
     }
 
-    /// dx = dy where y > 0, else 0 (branch-free: the signs are random, a branch would mispredict).
+    /// dx = dy where y > 0, else 0; both loads unconditional so that the loop vectorises.
     @inline(__always)
     public static func reluGradient(
         output y: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
         into dx: UnsafeMutablePointer<Float>, count: Int
     ) {
-        let zero = SIMD16<Float>()
-        var i = 0
-        while i + 16 <= count {
-            let v = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
-            let g = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(dx + i).storeBytes(
-                of: g.replacing(with: zero, where: v .<= zero), as: SIMD16<Float>.self)
-            i += 16
-        }
-        while i < count {
-            dx[i] = y[i] > 0 ? dy[i] : 0
-            i += 1
+        for i in 0..<count {
+            let g = dy[i]
+            dx[i] = y[i] > 0 ? g : 0
         }
     }
 }
