@@ -11,9 +11,10 @@ public final class Expert {
     private let stemReLU = ReLU()
     private let pool = GlobalAveragePool()
 
-    init(architecture: NetworkArchitecture, workspace: ConvolutionWorkspace, generator: inout SeededGenerator)
-        throws
-    {
+    /// Scratch shared by this expert's convolutions (experts run concurrently, so not across them).
+    let workspace = ConvolutionWorkspace()
+
+    init(architecture: NetworkArchitecture, generator: inout SeededGenerator) throws {
         let widths = architecture.widths
         stem = try Conv2d(
             inputChannels: architecture.inputChannels, outputChannels: widths[0], kernelSize: 3,

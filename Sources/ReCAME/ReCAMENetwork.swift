@@ -39,8 +39,7 @@ public final class ReCAMENetwork {
             var expertGenerator = generator.fork()
             experts.append(
                 // Each expert has its own scratch memory so that experts can run concurrently.
-                try Expert(
-                    architecture: architecture, workspace: ConvolutionWorkspace(), generator: &expertGenerator))
+                try Expert(architecture: architecture, generator: &expertGenerator))
         }
         self.experts = experts
         entries = experts.enumerated().flatMap { $0.element.stateEntries(prefix: "experts.\($0.offset)") }
@@ -120,23 +119,32 @@ public final class ReCAMENetwork {
         }
     }
 
-    /// Applies `body` to every expert, on up to `threads` threads, results in expert order.
+    /// Applies `body` to every expert using up to `threads` threads, results in expert order.
+    /// Experts run side by side, `threads` at a time; in a last round with fewer experts than
+    /// threads (3 experts on 2 threads), the spare threads work inside each expert's convolutions.
     private func runExperts<R>(_ body: (Int, Expert) throws -> R) throws -> [R] {
-        let concurrency = min(threads, experts.count)
-        if concurrency <= 1 { return try experts.enumerated().map { try body($0, $1) } }
+        if threads <= 1 {
+            for expert in experts { expert.workspace.threads = 1 }
+            return try experts.enumerated().map { try body($0, $1) }
+        }
         var results = [Result<R, Error>?](repeating: nil, count: experts.count)
         let lock = NSLock()
         let experts = self.experts
-        withoutActuallyEscaping(body) { body in
-            // Worker w takes experts w, w + concurrency, …: never more than `threads` at once.
-            DispatchQueue.concurrentPerform(iterations: concurrency) { worker in
-                for index in stride(from: worker, to: experts.count, by: concurrency) {
+        var start = 0
+        while start < experts.count {
+            let round = min(threads, experts.count - start)
+            let first = start
+            for index in first..<(first + round) { experts[index].workspace.threads = max(1, threads / round) }
+            withoutActuallyEscaping(body) { body in
+                DispatchQueue.concurrentPerform(iterations: round) { offset in
+                    let index = first + offset
                     let result = Result { try body(index, experts[index]) }
                     lock.lock()
                     results[index] = result
                     lock.unlock()
                 }
             }
+            start += round
         }
         return try results.map { try $0!.get() }
     }

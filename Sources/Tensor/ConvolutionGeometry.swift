@@ -72,6 +72,16 @@ struct ConvolutionGeometry: Equatable {
         return tiles
     }
 
+    /// Which worker handles each tile: all bands of one image go to the same worker (their
+    /// col2im would otherwise race on the rows they share), groups are dealt round-robin.
+    func owners(of tiles: [Tile], workers: Int) -> (owner: [Int], workers: Int) {
+        let count = max(1, workers)
+        if count == 1 { return ([Int](repeating: 0, count: tiles.count), 1) }
+        let banded = tiles.contains { $0.rowStart != 0 || $0.rowEnd != outputHeight }
+        let owner = tiles.enumerated().map { banded ? $1.firstImage % count : $0 % count }
+        return (owner, count)
+    }
+
     /// The most columns any tile of `batch` images has.
     func largestTile(batch: Int) -> Int {
         let target = targetColumns

@@ -73,6 +73,28 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(sequential.network.stateDictionary(), concurrent.network.stateDictionary())
     }
 
+    func testThreeExpertsOnTwoThreadsMatchSequentialTraining() throws {
+        let (images, labels) = try tinyDataSet(seed: 8)
+        func trainer(threads: Int) throws -> ReCAMETrainer {
+            let network = try ReCAMENetwork(architecture: tinyArchitecture(experts: 3, classes: 4), seed: 9)
+            network.threads = threads
+            return try ReCAMETrainer(
+                network: network, loss: .paper, classCounts: [16, 8, 4, 4],
+                optimizer: SGDConfiguration(learningRate: 0.05))
+        }
+        let sequential = try trainer(threads: 1)
+        let concurrent = try trainer(threads: 2)
+        for _ in 0..<2 {
+            let a = try sequential.trainStep(images: images, labels: labels)
+            let b = try concurrent.trainStep(images: images, labels: labels)
+            XCTAssertEqual(a.total, b.total, accuracy: 1e-4 * abs(a.total))
+        }
+        let reference = sequential.network.stateDictionary()
+        for (name, tensor) in concurrent.network.stateDictionary() {
+            XCTAssertLessThan(try tensor.maximumAbsoluteDifference(to: reference[name]!), 1e-4, name)
+        }
+    }
+
     func testTrainStepRejectsMismatchedBatches() throws {
         let trainer = try makeTrainer(seed: 5)
         XCTAssertThrowsError(try trainer.trainStep(images: Tensor(zeros: [4, 1, 8, 8]), labels: [0, 1, 2]))

@@ -117,6 +117,29 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    func testTileParallelismGivesTheSameResults() throws {
+        // Groups (5×5 maps) and row bands (17×18 maps with 64 channels), on 1, 2 and 3 threads.
+        for (channels, size, batch) in [(64, 5, 12), (64, 17, 3), (2, 6, 5)] {
+            var generator = SeededGenerator(seed: 13)
+            let conv = try Conv2d(
+                inputChannels: channels, outputChannels: 4, kernelSize: 3, padding: 1, generator: &generator)
+            let x = GradientCheck.randomTensor([batch, channels, size, size + 1], generator: &generator)
+            let dy = GradientCheck.randomTensor([batch, 4, size, size + 1], generator: &generator)
+            let y = try conv.forward(x, training: true)
+            conv.weight.zeroGradient()
+            let dx = try conv.backward(dy)
+            let dw = conv.weight.gradient
+            for threads in [2, 3] {
+                conv.workspace.threads = threads
+                XCTAssertEqual(try conv.forward(x, training: true), y, "forward, \(threads) threads")
+                conv.weight.zeroGradient()
+                XCTAssertEqual(try conv.backward(dy), dx, "input gradient, \(threads) threads")
+                XCTAssertLessThan(try GradientCheck.relativeError(conv.weight.gradient, dw), 1e-6)
+            }
+            conv.workspace.threads = 1
+        }
+    }
+
     func testGradients() throws {
         var generator = SeededGenerator(seed: 2)
         let checker = LayerGradientChecker()
