@@ -21,9 +21,11 @@ public struct ExpertOutput: Sendable {
 public final class ReCAMENetwork {
     public let architecture: NetworkArchitecture
     public let experts: [Expert]
-    /// How many experts run at once in `forward` and `backward` (each expert is independent until
-    /// the loss). With more than one, OpenBLAS should run single-threaded
-    /// (`ComputeSettings.setThreads(1)`) so that the threads do not oversubscribe the cores.
+    /// Threads for `forward` and `backward`: experts (independent until the loss) run side by side,
+    /// and threads left over in a round split the convolutions of an expert (3 experts on 2
+    /// threads: two experts, then the third on both threads). With more than one thread, OpenBLAS
+    /// should run single-threaded (`ComputeSettings.setThreads(1)`) to avoid oversubscription.
+    /// Results are deterministic for a given thread count; across counts they agree to rounding.
     public var threads: Int = 1 {
         didSet { threads = max(1, threads) }
     }
@@ -37,9 +39,7 @@ public final class ReCAMENetwork {
         var experts = [Expert]()
         for _ in 0..<architecture.experts {
             var expertGenerator = generator.fork()
-            experts.append(
-                // Each expert has its own scratch memory so that experts can run concurrently.
-                try Expert(architecture: architecture, generator: &expertGenerator))
+            experts.append(try Expert(architecture: architecture, generator: &expertGenerator))
         }
         self.experts = experts
         entries = experts.enumerated().flatMap { $0.element.stateEntries(prefix: "experts.\($0.offset)") }
