@@ -53,6 +53,13 @@ public final class ReCAMENetwork {
         Dictionary(uniqueKeysWithValues: entries.filter { $0.parameter != nil }.map { ($0.name, $0.read()) })
     }
 
+    /// The accumulated gradient of every trainable tensor, by checkpoint name (for gradient-norm
+    /// logging and for checking against another implementation).
+    public func namedGradients() -> [String: Tensor] {
+        Dictionary(
+            uniqueKeysWithValues: entries.compactMap { entry in entry.parameter.map { (entry.name, $0.gradient) } })
+    }
+
     /// BatchNorm running statistics by checkpoint name (`….running_mean`, `….running_var`).
     public func namedBuffers() -> [String: Tensor] {
         Dictionary(uniqueKeysWithValues: entries.filter { $0.parameter == nil }.map { ($0.name, $0.read()) })
