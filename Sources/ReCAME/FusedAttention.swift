@@ -36,11 +36,9 @@ struct FusedAttention: Sendable {
                             var sum: Float = 0
                             var largest = -Float.infinity
                             for r in r0..<r1 {
-                                let row = base + r * width
-                                for col in c0..<c1 {
-                                    sum += row[col]
-                                    largest = max(largest, row[col])
-                                }
+                                let segment = base + r * width + c0
+                                sum += VectorMath.sum(segment, count: c1 - c0)
+                                largest = max(largest, VectorMath.maximum(segment, count: c1 - c0))
                             }
                             let slot = (n * 4 + q) * channels + c
                             p[slot] = sum / Float((r1 - r0) * (c1 - c0))

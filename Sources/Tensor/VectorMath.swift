@@ -35,6 +35,30 @@ public enum VectorMath {
         return total
     }
 
+    /// The largest value (−∞ for an empty run); four running maxima for instruction-level
+    /// parallelism.
+    @inline(__always)
+    public static func maximum(_ values: UnsafePointer<Float>, count: Int) -> Float {
+        var m0 = -Float.infinity
+        var m1 = -Float.infinity
+        var m2 = -Float.infinity
+        var m3 = -Float.infinity
+        var i = 0
+        while i + 4 <= count {
+            let (a, b, c, d) = (values[i], values[i + 1], values[i + 2], values[i + 3])
+            m0 = a > m0 ? a : m0
+            m1 = b > m1 ? b : m1
+            m2 = c > m2 ? c : m2
+            m3 = d > m3 ? d : m3
+            i += 4
+        }
+        while i < count {
+            m0 = values[i] > m0 ? values[i] : m0
+            i += 1
+        }
+        return Swift.max(Swift.max(m0, m1), Swift.max(m2, m3))
+    }
+
     /// Σ (x − mean)².
     @inline(__always)
     public static func squaredDeviation(_ values: UnsafePointer<Float>, count: Int, mean: Float) -> Float {
