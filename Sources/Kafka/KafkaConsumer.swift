@@ -8,13 +8,12 @@ import Foundation
 ///   the caller's back; an offset is committed only once its work is durable elsewhere.
 /// - `auto.offset.reset=earliest`: a new group starts at the beginning of the topic and loses no
 ///   message published before its first member joined.
-/// - `partition.assignment.strategy=cooperative-sticky`: when a member joins or leaves, only the
-///   partitions that move are revoked, so the others keep being processed, and they are revoked in
-///   a stable group generation, where a commit from the revoke handler is accepted. (With the eager
-///   strategies the revocation happens while the group is joining; Apache Kafka accepts commits
-///   then, but librdkafka's mock cluster refuses them with `REBALANCE_IN_PROGRESS`.) All members of
-///   a group must use the same strategy: pass `partition.assignment.strategy=range,roundrobin` to
-///   join a group of eager consumers.
+/// - The partition assignment strategy stays librdkafka's default (`range,roundrobin`, the eager
+///   protocol): every rebalance revokes each member's whole assignment, then assigns anew.
+///   `cooperative-sticky` (only the partitions that move are revoked) can be chosen through the
+///   configuration, and the rebalance handling follows it, but librdkafka 2.0.2 can hang in
+///   `close` when a cooperative rebalance is in flight (librdkafka issues #4527 and #4041), which
+///   would stall a worker's shutdown, so it is not the default.
 ///
 /// Commit semantics: Kafka's committed offset is the *next* offset to read. `commit(_:)` takes the
 /// messages the caller has processed and commits, per partition, the highest processed offset + 1;
@@ -22,12 +21,17 @@ import Foundation
 /// committed; nothing else is touched.
 ///
 /// Rebalances: the `onRebalance` handler runs inside `poll` or `close`, on the calling thread. With
-/// the cooperative strategy its events are incremental (the partitions added or taken away); with
-/// an eager one, every rebalance revokes the whole assignment and assigns the new one. For
+/// the cooperative strategy its events are incremental (the partitions added or taken away). For
 /// `.revoked` it runs before the partitions are given up, so it can commit the work done so far;
 /// messages of revoked partitions that `poll` had collected but not yet returned are dropped (their
 /// new owner reads them from the committed offset). Messages already returned to the caller but not
-/// committed will be read again by the new owner: process idempotently.
+/// committed will be read again by the new owner: process idempotently. A commit from the revoke
+/// handler can still fail: Apache Kafka accepts it while the group prepares a rebalance, but
+/// librdkafka's mock cluster (`EmbeddedBroker`) answers `REBALANCE_IN_PROGRESS` during an eager
+/// rebalance, and a member that lost its partitions (`lost: true`) is refused everywhere. The
+/// commit then throws; the uncommitted messages are delivered again to the next owner. The revoke
+/// that `close` performs happens in a stable group (unless a rebalance is under way), where the
+/// commit is accepted.
 ///
 /// Errors: client errors that librdkafka recovers from by itself (broker down, transport errors,
 /// `max.poll.interval.ms` exceeded, unknown topic) go to `onError` (stderr when none is given) and
@@ -52,7 +56,6 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// The defaults applied before the caller's properties.
     public static let defaultProperties: [(String, String)] = [
         ("enable.auto.commit", "false"), ("enable.auto.offset.store", "false"), ("auto.offset.reset", "earliest"),
-        ("partition.assignment.strategy", "cooperative-sticky"),
     ]
 
     /// Creates the consumer and subscribes it to `topics` as a member of `groupID`.
@@ -76,8 +79,13 @@ public final class KafkaConsumer: @unchecked Sendable {
         var merged = KafkaConfiguration(Self.defaultProperties).merging(configuration)
         merged.set("group.id", groupID)
         let conf = try merged.makeNative()
+        // librdkafka refuses a mix of eager and cooperative strategies, so one cooperative name means
+        // the cooperative protocol. Knowing it here avoids rd_kafka_rebalance_protocol(), which can
+        // hang when called from the rebalance callback during close (librdkafka #4041).
+        let cooperative = (merged["partition.assignment.strategy"] ?? "").contains("cooperative")
         events = ConsumerEvents(
-            errors: ClientErrors(clientName: "consumer \(groupID)", handler: onError), handler: onRebalance)
+            errors: ClientErrors(clientName: "consumer \(groupID)", handler: onError), handler: onRebalance,
+            cooperative: cooperative)
         eventsReference = Unmanaged.passRetained(events)
         rd_kafka_conf_set_opaque(conf, eventsReference.toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf, consumerRebalanceCallback)
@@ -311,17 +319,18 @@ public final class KafkaConsumer: @unchecked Sendable {
 final class ConsumerEvents: @unchecked Sendable {
     let errors: ClientErrors
     let handler: KafkaConsumer.RebalanceHandler?
+    let cooperative: Bool
     weak var consumer: KafkaConsumer?
     var revokedDuringPoll: Set<KafkaTopicPartition> = []
 
-    init(errors: ClientErrors, handler: KafkaConsumer.RebalanceHandler?) {
+    init(errors: ClientErrors, handler: KafkaConsumer.RebalanceHandler?, cooperative: Bool) {
         self.errors = errors
         self.handler = handler
+        self.cooperative = cooperative
     }
 
     func rebalance(_ handle: OpaquePointer, _ code: rd_kafka_resp_err_t, _ list: PartitionList.Pointer?) {
         let partitions = PartitionList.topicPartitions(list)
-        let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
         switch code {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             if cooperative {

@@ -9,7 +9,8 @@ import XCTest
 func fastConsumerConfiguration(_ bootstrapServers: String, _ extra: [(String, String)] = []) -> KafkaConfiguration {
     fastProducerConfiguration(
         bootstrapServers,
-        [("session.timeout.ms", "3000"), ("heartbeat.interval.ms", "250"), ("fetch.wait.max.ms", "100")] + extra)
+        [("session.timeout.ms", "3000"), ("heartbeat.interval.ms", "250"), ("fetch.wait.max.ms", "100")]
+            + (ProcessInfo.processInfo.environment["KAFKA_TEST_DEBUG"].map { [("debug", $0)] } ?? []) + extra)
 }
 
 func fastProducerConfiguration(_ bootstrapServers: String, _ extra: [(String, String)] = []) -> KafkaConfiguration {
