@@ -103,7 +103,7 @@ final class RebalanceTests: XCTestCase {
             }
             secondDone.signal()
         }
-        let firstBatch = try first.poll(maxMessages: 1000, timeout: 6)
+        let firstBatch = try first.poll(maxMessages: 1000, timeout: 5)
         XCTAssertEqual(secondDone.wait(timeout: .now() + 25), .success)
 
         XCTAssertEqual(firstLog.events.dropFirst().first, .revoked(partitions, lost: false), "no revoke in the poll")
