@@ -143,9 +143,9 @@ public final class KafkaConsumer: @unchecked Sendable {
                 if let message {
                     defer { rd_kafka_message_destroy(message) }
                     if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                        batch.append(Self.convert(message))
+                        batch.append(NativeMessage.message(message))
                     } else if message.pointee.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
-                        events.errors.report(Self.error(of: message))
+                        events.errors.report(NativeMessage.error(of: message))
                     }
                 }
                 if let fatal = KafkaError.fatal(of: handle) { throw fatal }
@@ -273,107 +273,4 @@ public final class KafkaConsumer: @unchecked Sendable {
         return try body()
     }
 
-    private static func convert(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaMessage {
-        let raw = message.pointee
-        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-        let milliseconds = rd_kafka_message_timestamp(message, &timestampType)
-        return KafkaMessage(
-            topic: String(cString: rd_kafka_topic_name(raw.rkt)), partition: raw.partition, offset: raw.offset,
-            key: bytes(raw.key, raw.key_len), value: bytes(raw.payload, raw.len), headers: headers(of: message),
-            timestamp: milliseconds >= 0 ? Date(timeIntervalSince1970: Double(milliseconds) / 1000) : nil)
-    }
-
-    private static func bytes(_ pointer: UnsafeMutableRawPointer?, _ count: Int) -> [UInt8]? {
-        guard let pointer else { return nil }
-        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
-    }
-
-    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
-        var native: OpaquePointer?
-        guard rd_kafka_message_headers(message, &native) == RD_KAFKA_RESP_ERR_NO_ERROR, let native else { return [] }
-        var headers: [KafkaHeader] = []
-        var name: UnsafePointer<CChar>?
-        var value: UnsafeRawPointer?
-        var size = 0
-        while rd_kafka_header_get_all(native, headers.count, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-            let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
-            headers.append(KafkaHeader(name: name.map { String(cString: $0) } ?? "", value: bytes))
-        }
-        return headers
-    }
-
-    private static func error(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaError {
-        let raw = message.pointee
-        let text = rd_kafka_message_errstr(message).map { String(cString: $0) }
-        var context = "consumer"
-        if let topic = raw.rkt {
-            context += " \(String(cString: rd_kafka_topic_name(topic)))"
-            if raw.partition >= 0 { context += "[\(raw.partition)]" }
-        }
-        return KafkaError(code: raw.err, message: text, context: context)
-    }
 }
-
-/// State shared with librdkafka's callbacks, which run on the thread inside `poll` or `close`
-/// (under the consumer's lock), so it needs no lock of its own.
-final class ConsumerEvents: @unchecked Sendable {
-    let errors: ClientErrors
-    let handler: KafkaConsumer.RebalanceHandler?
-    let cooperative: Bool
-    weak var consumer: KafkaConsumer?
-    var revokedDuringPoll: Set<KafkaTopicPartition> = []
-
-    init(errors: ClientErrors, handler: KafkaConsumer.RebalanceHandler?, cooperative: Bool) {
-        self.errors = errors
-        self.handler = handler
-        self.cooperative = cooperative
-    }
-
-    func rebalance(_ handle: OpaquePointer, _ code: rd_kafka_resp_err_t, _ list: PartitionList.Pointer?) {
-        let partitions = PartitionList.topicPartitions(list)
-        switch code {
-        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-            if cooperative {
-                if let error = rd_kafka_incremental_assign(handle, list) {
-                    errors.report(KafkaError(consuming: error, context: "incremental assign"))
-                }
-            } else {
-                let result = rd_kafka_assign(handle, list)
-                if result != RD_KAFKA_RESP_ERR_NO_ERROR { errors.report(KafkaError(code: result, context: "assign")) }
-            }
-            // Cooperative rounds that move nothing to this member still call back, with an empty list.
-            if let consumer, let handler, !partitions.isEmpty { handler(consumer, .assigned(partitions)) }
-        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-            let lost = rd_kafka_assignment_lost(handle) != 0
-            if let consumer, let handler, !partitions.isEmpty { handler(consumer, .revoked(partitions, lost: lost)) }
-            revokedDuringPoll.formUnion(partitions)
-            if cooperative {
-                if let error = rd_kafka_incremental_unassign(handle, list) {
-                    errors.report(KafkaError(consuming: error, context: "incremental unassign"))
-                }
-            } else {
-                rd_kafka_assign(handle, nil)
-            }
-        default:
-            errors.report(KafkaError(code: code, context: "rebalance"))
-            rd_kafka_assign(handle, nil)
-        }
-    }
-}
-
-private let consumerRebalanceCallback:
-    @convention(c) (
-        OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
-        UnsafeMutableRawPointer?
-    ) -> Void = { handle, code, list, opaque in
-        guard let handle, let opaque else { return }
-        Unmanaged<ConsumerEvents>.fromOpaque(opaque).takeUnretainedValue().rebalance(handle, code, list)
-    }
-
-private let consumerErrorCallback:
-    @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
-        handle, code, reason, opaque in
-        guard let opaque else { return }
-        let events = Unmanaged<ConsumerEvents>.fromOpaque(opaque).takeUnretainedValue()
-        events.errors.report(ClientErrors.error(handle: handle, code: code, reason: reason))
-    }
