@@ -8,13 +8,12 @@ import Foundation
 ///   the caller's back; an offset is committed only once its work is durable elsewhere.
 /// - `auto.offset.reset=earliest`: a new group starts at the beginning of the topic and loses no
 ///   message published before its first member joined.
-/// - `partition.assignment.strategy=cooperative-sticky`: when a member joins or leaves, only the
-///   partitions that move are revoked, so the others keep being processed, and they are revoked in
-///   a stable group generation, where a commit from the revoke handler is accepted. (With the eager
-///   strategies the revocation happens while the group is joining; Apache Kafka accepts commits
-///   then, but librdkafka's mock cluster refuses them with `REBALANCE_IN_PROGRESS`.) All members of
-///   a group must use the same strategy: pass `partition.assignment.strategy=range,roundrobin` to
-///   join a group of eager consumers.
+/// - The partition assignment strategy stays librdkafka's default (`range,roundrobin`, the eager
+///   protocol): every rebalance revokes each member's whole assignment, then assigns anew.
+///   `cooperative-sticky` (only the partitions that move are revoked) can be chosen through the
+///   configuration, and the rebalance handling follows it, but librdkafka 2.0.2 can hang in
+///   `close` when a cooperative rebalance is in flight (librdkafka issues #4527 and #4041), which
+///   would stall a worker's shutdown, so it is not the default.
 ///
 /// Commit semantics: Kafka's committed offset is the *next* offset to read. `commit(_:)` takes the
 /// messages the caller has processed and commits, per partition, the highest processed offset + 1;
@@ -22,12 +21,17 @@ import Foundation
 /// committed; nothing else is touched.
 ///
 /// Rebalances: the `onRebalance` handler runs inside `poll` or `close`, on the calling thread. With
-/// the cooperative strategy its events are incremental (the partitions added or taken away); with
-/// an eager one, every rebalance revokes the whole assignment and assigns the new one. For
+/// the cooperative strategy its events are incremental (the partitions added or taken away). For
 /// `.revoked` it runs before the partitions are given up, so it can commit the work done so far;
 /// messages of revoked partitions that `poll` had collected but not yet returned are dropped (their
 /// new owner reads them from the committed offset). Messages already returned to the caller but not
-/// committed will be read again by the new owner: process idempotently.
+/// committed will be read again by the new owner: process idempotently. A commit from the revoke
+/// handler can still fail: Apache Kafka accepts it while the group prepares a rebalance, but
+/// librdkafka's mock cluster (`EmbeddedBroker`) answers `REBALANCE_IN_PROGRESS` during an eager
+/// rebalance, and a member that lost its partitions (`lost: true`) is refused everywhere. The
+/// commit then throws; the uncommitted messages are delivered again to the next owner. The revoke
+/// that `close` performs happens in a stable group (unless a rebalance is under way), where the
+/// commit is accepted.
 ///
 /// Errors: client errors that librdkafka recovers from by itself (broker down, transport errors,
 /// `max.poll.interval.ms` exceeded, unknown topic) go to `onError` (stderr when none is given) and
@@ -52,7 +56,6 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// The defaults applied before the caller's properties.
     public static let defaultProperties: [(String, String)] = [
         ("enable.auto.commit", "false"), ("enable.auto.offset.store", "false"), ("auto.offset.reset", "earliest"),
-        ("partition.assignment.strategy", "cooperative-sticky"),
     ]
 
     /// Creates the consumer and subscribes it to `topics` as a member of `groupID`.
@@ -76,8 +79,13 @@ public final class KafkaConsumer: @unchecked Sendable {
         var merged = KafkaConfiguration(Self.defaultProperties).merging(configuration)
         merged.set("group.id", groupID)
         let conf = try merged.makeNative()
+        // librdkafka refuses a mix of eager and cooperative strategies, so one cooperative name means
+        // the cooperative protocol. Knowing it here avoids rd_kafka_rebalance_protocol(), which can
+        // hang when called from the rebalance callback during close (librdkafka #4041).
+        let cooperative = (merged["partition.assignment.strategy"] ?? "").contains("cooperative")
         events = ConsumerEvents(
-            errors: ClientErrors(clientName: "consumer \(groupID)", handler: onError), handler: onRebalance)
+            errors: ClientErrors(clientName: "consumer \(groupID)", handler: onError), handler: onRebalance,
+            cooperative: cooperative)
         eventsReference = Unmanaged.passRetained(events)
         rd_kafka_conf_set_opaque(conf, eventsReference.toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf, consumerRebalanceCallback)
@@ -135,9 +143,9 @@ public final class KafkaConsumer: @unchecked Sendable {
                 if let message {
                     defer { rd_kafka_message_destroy(message) }
                     if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                        batch.append(Self.convert(message))
+                        batch.append(NativeMessage.message(message))
                     } else if message.pointee.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
-                        events.errors.report(Self.error(of: message))
+                        events.errors.report(NativeMessage.error(of: message))
                     }
                 }
                 if let fatal = KafkaError.fatal(of: handle) { throw fatal }
@@ -265,106 +273,4 @@ public final class KafkaConsumer: @unchecked Sendable {
         return try body()
     }
 
-    private static func convert(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaMessage {
-        let raw = message.pointee
-        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-        let milliseconds = rd_kafka_message_timestamp(message, &timestampType)
-        return KafkaMessage(
-            topic: String(cString: rd_kafka_topic_name(raw.rkt)), partition: raw.partition, offset: raw.offset,
-            key: bytes(raw.key, raw.key_len), value: bytes(raw.payload, raw.len), headers: headers(of: message),
-            timestamp: milliseconds >= 0 ? Date(timeIntervalSince1970: Double(milliseconds) / 1000) : nil)
-    }
-
-    private static func bytes(_ pointer: UnsafeMutableRawPointer?, _ count: Int) -> [UInt8]? {
-        guard let pointer else { return nil }
-        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
-    }
-
-    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
-        var native: OpaquePointer?
-        guard rd_kafka_message_headers(message, &native) == RD_KAFKA_RESP_ERR_NO_ERROR, let native else { return [] }
-        var headers: [KafkaHeader] = []
-        var name: UnsafePointer<CChar>?
-        var value: UnsafeRawPointer?
-        var size = 0
-        while rd_kafka_header_get_all(native, headers.count, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-            let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
-            headers.append(KafkaHeader(name: name.map { String(cString: $0) } ?? "", value: bytes))
-        }
-        return headers
-    }
-
-    private static func error(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaError {
-        let raw = message.pointee
-        let text = rd_kafka_message_errstr(message).map { String(cString: $0) }
-        var context = "consumer"
-        if let topic = raw.rkt {
-            context += " \(String(cString: rd_kafka_topic_name(topic)))"
-            if raw.partition >= 0 { context += "[\(raw.partition)]" }
-        }
-        return KafkaError(code: raw.err, message: text, context: context)
-    }
 }
-
-/// State shared with librdkafka's callbacks, which run on the thread inside `poll` or `close`
-/// (under the consumer's lock), so it needs no lock of its own.
-final class ConsumerEvents: @unchecked Sendable {
-    let errors: ClientErrors
-    let handler: KafkaConsumer.RebalanceHandler?
-    weak var consumer: KafkaConsumer?
-    var revokedDuringPoll: Set<KafkaTopicPartition> = []
-
-    init(errors: ClientErrors, handler: KafkaConsumer.RebalanceHandler?) {
-        self.errors = errors
-        self.handler = handler
-    }
-
-    func rebalance(_ handle: OpaquePointer, _ code: rd_kafka_resp_err_t, _ list: PartitionList.Pointer?) {
-        let partitions = PartitionList.topicPartitions(list)
-        let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
-        switch code {
-        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-            if cooperative {
-                if let error = rd_kafka_incremental_assign(handle, list) {
-                    errors.report(KafkaError(consuming: error, context: "incremental assign"))
-                }
-            } else {
-                let result = rd_kafka_assign(handle, list)
-                if result != RD_KAFKA_RESP_ERR_NO_ERROR { errors.report(KafkaError(code: result, context: "assign")) }
-            }
-            // Cooperative rounds that move nothing to this member still call back, with an empty list.
-            if let consumer, let handler, !partitions.isEmpty { handler(consumer, .assigned(partitions)) }
-        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-            let lost = rd_kafka_assignment_lost(handle) != 0
-            if let consumer, let handler, !partitions.isEmpty { handler(consumer, .revoked(partitions, lost: lost)) }
-            revokedDuringPoll.formUnion(partitions)
-            if cooperative {
-                if let error = rd_kafka_incremental_unassign(handle, list) {
-                    errors.report(KafkaError(consuming: error, context: "incremental unassign"))
-                }
-            } else {
-                rd_kafka_assign(handle, nil)
-            }
-        default:
-            errors.report(KafkaError(code: code, context: "rebalance"))
-            rd_kafka_assign(handle, nil)
-        }
-    }
-}
-
-private let consumerRebalanceCallback:
-    @convention(c) (
-        OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
-        UnsafeMutableRawPointer?
-    ) -> Void = { handle, code, list, opaque in
-        guard let handle, let opaque else { return }
-        Unmanaged<ConsumerEvents>.fromOpaque(opaque).takeUnretainedValue().rebalance(handle, code, list)
-    }
-
-private let consumerErrorCallback:
-    @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
-        handle, code, reason, opaque in
-        guard let opaque else { return }
-        let events = Unmanaged<ConsumerEvents>.fromOpaque(opaque).takeUnretainedValue()
-        events.errors.report(ClientErrors.error(handle: handle, code: code, reason: reason))
-    }

@@ -28,8 +28,8 @@ enum PartitionList {
     /// The first per-partition error in a list that librdkafka filled in, if any.
     static func firstError(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>, context: String) -> KafkaError? {
         for element in elements(list) where element.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            let where_ = "\(String(cString: element.topic))[\(element.partition)]"
-            return KafkaError(code: element.err, context: "\(context) \(where_)")
+            let location = "\(String(cString: element.topic))[\(element.partition)]"
+            return KafkaError(code: element.err, context: "\(context) \(location)")
         }
         return nil
     }

@@ -44,7 +44,10 @@ final class BrokerCommandTests: XCTestCase {
         XCTAssertEqual(produced.status, 0, "kcat failed: \(produced.standardError)")
 
         let log = ConsumerLog()
-        let consumer = try makeConsumer(bootstrap, group: TestEnvironment.uniqueName("group"), topic: topic, log: log)
+        // Partition EOF events are switched on to show that they are not errors and not messages.
+        let consumer = try makeConsumer(
+            bootstrap, group: TestEnvironment.uniqueName("group"), topic: topic, log: log,
+            extra: [("enable.partition.eof", "true")])
         var received: [KafkaMessage] = []
         let arrived = try pollUntil([consumer], timeout: 20) { _, batch in
             received += batch
@@ -52,7 +55,13 @@ final class BrokerCommandTests: XCTestCase {
             !received.isEmpty
         }
         XCTAssertTrue(arrived, "nothing received; consumer errors: \(log.errors); broker: \(broker.standardError)")
+        _ = try pollUntil([consumer], timeout: 0.5) { _, batch in
+            received += batch
+        } done: {
+            false
+        }
         XCTAssertEqual(received.count, 1)
+        XCTAssertTrue(log.errors.isEmpty, "\(log.errors)")
         if let message = received.first {
             XCTAssertEqual(message.topic, topic)
             XCTAssertEqual(message.partition, 2)

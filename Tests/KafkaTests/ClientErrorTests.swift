@@ -59,6 +59,10 @@ final class ClientErrorTests: XCTestCase {
         let broker = try EmbeddedBroker(brokers: 1)
         XCTAssertThrowsError(try broker.createTopic("t", partitions: 0))
         XCTAssertThrowsError(try broker.createTopic("t", partitions: 1, replicationFactor: 2))
+        try broker.createTopic("t", partitions: 2)
+        XCTAssertThrowsError(try broker.createTopic("t", partitions: 2)) { error in
+            XCTAssertEqual((error as? KafkaError)?.name, "TOPIC_ALREADY_EXISTS", "\(error)")
+        }
         broker.shutdown()
         XCTAssertThrowsError(try broker.createTopic("t", partitions: 1)) { error in
             XCTAssertEqual((error as? KafkaError)?.name, "_STATE")

@@ -9,7 +9,8 @@ import XCTest
 func fastConsumerConfiguration(_ bootstrapServers: String, _ extra: [(String, String)] = []) -> KafkaConfiguration {
     fastProducerConfiguration(
         bootstrapServers,
-        [("session.timeout.ms", "3000"), ("heartbeat.interval.ms", "250"), ("fetch.wait.max.ms", "100")] + extra)
+        [("session.timeout.ms", "3000"), ("heartbeat.interval.ms", "250"), ("fetch.wait.max.ms", "100")]
+            + (ProcessInfo.processInfo.environment["KAFKA_TEST_DEBUG"].map { [("debug", $0)] } ?? []) + extra)
 }
 
 func fastProducerConfiguration(_ bootstrapServers: String, _ extra: [(String, String)] = []) -> KafkaConfiguration {
@@ -36,11 +37,11 @@ final class ConsumerLog: @unchecked Sendable {
 
 /// A consumer whose rebalances and errors are logged, with the fast test settings.
 func makeConsumer(
-    _ bootstrapServers: String, group: String, topic: String, log: ConsumerLog,
+    _ bootstrapServers: String, group: String, topic: String, log: ConsumerLog, extra: [(String, String)] = [],
     onRevoke: ((KafkaConsumer, [KafkaTopicPartition]) -> Void)? = nil
 ) throws -> KafkaConsumer {
     try KafkaConsumer(
-        configuration: fastConsumerConfiguration(bootstrapServers), groupID: group, topics: [topic],
+        configuration: fastConsumerConfiguration(bootstrapServers, extra), groupID: group, topics: [topic],
         onRebalance: { consumer, event in
             log.record(event)
             if case .revoked(let partitions, _) = event { onRevoke?(consumer, partitions) }
