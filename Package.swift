@@ -22,7 +22,7 @@ let package = Package(
 
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
         .target(name: "ReCAME", dependencies: ["Tensor"]),
-        .target(name: "Imaging", dependencies: ["CImageCodec"]),
+        .target(name: "Imaging", dependencies: ["CImageCodec", "Tensor"]),
         .target(name: "Datasets", dependencies: ["Imaging", "Tensor", "CZlib"]),
         .target(name: "Kafka", dependencies: ["CRdKafka"]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensor", "TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "ReCAMETests", dependencies: ["ReCAME", "Tensor", "TestSupport"]),

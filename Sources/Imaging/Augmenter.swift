@@ -1,3 +1,5 @@
+import Tensor
+
 /// What random augmentation to apply to a training image. Defect images have no canonical orientation,
 /// so flips and small rotations preserve their class.
 public struct AugmentationPolicy: Equatable, Sendable {
@@ -73,7 +75,7 @@ public struct Augmenter {
     /// Draws the next transform. The number of draws does not depend on the policy's switches, so
     /// turning one augmentation off leaves the others' random choices unchanged.
     public mutating func draw() -> AugmentationDraw {
-        let angle = Float((generator.nextUnit() * 2 - 1) * Double(policy.maxRotationDegrees))
+        let angle = Float((generator.nextUnitInterval() * 2 - 1) * Double(policy.maxRotationDegrees))
         let padding = policy.cropPadding
         let dx = generator.nextInt(in: -padding...padding)
         let dy = generator.nextInt(in: -padding...padding)

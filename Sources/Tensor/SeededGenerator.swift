@@ -2,7 +2,7 @@ import Foundation
 
 /// A small deterministic random number generator (xoshiro256**, seeded through SplitMix64), so
 /// that initialisation, shuffling and augmentation repeat exactly for a given seed on any platform.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
+public struct SeededGenerator: RandomNumberGenerator, Equatable, Sendable {
     private var state: (UInt64, UInt64, UInt64, UInt64)
     private var spareNormal: Double?
 
@@ -55,9 +55,34 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return radius * cos(angle)
     }
 
+    /// Uniform in `0..<bound` without modulo bias (Lemire's multiply-and-reject).
+    public mutating func nextInt(below bound: Int) -> Int {
+        precondition(bound > 0, "bound \(bound) must be positive")
+        let limit = UInt64(bound)
+        var product = next().multipliedFullWidth(by: limit)
+        if product.low < limit {
+            let threshold = (0 &- limit) % limit
+            while product.low < threshold { product = next().multipliedFullWidth(by: limit) }
+        }
+        return Int(product.high)
+    }
+
+    /// Uniform in `range`.
+    public mutating func nextInt(in range: ClosedRange<Int>) -> Int {
+        range.lowerBound + nextInt(below: range.upperBound - range.lowerBound + 1)
+    }
+
+    public mutating func nextBool() -> Bool {
+        next() >> 63 == 1
+    }
+
     /// A derived generator whose stream does not overlap this one's in practice (for sub-components).
     public mutating func fork() -> SeededGenerator {
         SeededGenerator(seed: next())
+    }
+
+    public static func == (lhs: SeededGenerator, rhs: SeededGenerator) -> Bool {
+        lhs.state == rhs.state && lhs.spareNormal == rhs.spareNormal
     }
 
     private func rotateLeft(_ value: UInt64, _ amount: UInt64) -> UInt64 {

@@ -1,3 +1,4 @@
+import Tensor
 import XCTest
 
 @testable import Imaging
@@ -25,7 +26,7 @@ final class AugmentationTests: XCTestCase {
         for count in counts { XCTAssertEqual(Double(count), 10_000, accuracy: 400) }
         for _ in 0..<1_000 {
             XCTAssertTrue((-3...3).contains(generator.nextInt(in: -3...3)))
-            let unit = generator.nextUnit()
+            let unit = generator.nextUnitInterval()
             XCTAssertTrue(unit >= 0 && unit < 1)
         }
     }

@@ -1,3 +1,4 @@
+import Tensor
 import TestSupport
 import XCTest
 

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 @testable import Imaging
 
