@@ -56,6 +56,13 @@ public struct ModelRegistry {
                 VALUES ($1, 'candidate', $2, $3, $4, $5, $6, $7, $8)
                 """, name, kind, digest, PostgresValue.bytes(bytes), checkpoint.configuration.classNames,
                 PostgresValue.json(metricsJSON), note, parentVersion)
+            // Rare classes are reviewed on every prediction and counted as tail in batch summaries;
+            // an engineer may mark more classes in the table, registration only adds.
+            if let tail = ClassPolicy.defaultTail(trainCounts: checkpoint.configuration.trainCounts) {
+                let names = zip(checkpoint.configuration.classNames, tail).filter(\.1).map(\.0)
+                try connection.execute(
+                    "UPDATE classes SET is_tail = true WHERE class_name = ANY($1) AND NOT is_tail", names)
+            }
             if activate { try self.activate(name, in: connection) }
         }
         return name

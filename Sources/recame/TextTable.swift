@@ -17,6 +17,7 @@ struct TextTable: CustomStringConvertible {
             }.joined(separator: "  ")
         }
         let rule = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")
-        return ([line(header), rule] + rows.map(line)).joined(separator: "\n")
+        let head = header.allSatisfy(\.isEmpty) ? [] : [line(header), rule]
+        return (head + rows.map(line)).joined(separator: "\n")
     }
 }
