@@ -80,30 +80,30 @@ public struct PredictionStore {
     @discardableResult
     public func write(predictions: [Prediction], deadLetters: [DeadLetter]) throws -> Int {
         try connection.transaction { connection in
-            // Messages from producers other than `recame publish` have no batch row yet.
-            let batches = Set(predictions.map(\.message.batchID))
-            if !batches.isEmpty {
-                try connection.insert(
-                    into: "batches", columns: ["batch_id", "origin"],
-                    rows: batches.sorted().map { [$0, "worker"] as [any PostgresEncodable] },
-                    suffix: "ON CONFLICT (batch_id) DO NOTHING")
-            }
+            // Messages from producers other than `recame publish` have no batch or image row yet; the
+            // record_images function (migration 0002) creates them, so workers need no INSERT on those tables.
             var seenImages = Set<String>()
-            let imageRows = predictions.compactMap { prediction -> [any PostgresEncodable]? in
+            let images = predictions.compactMap { prediction -> [String: Any]? in
                 let message = prediction.message
                 guard seenImages.insert(message.imageID).inserted else { return nil }
-                return [
-                    message.imageID, message.batchID, message.waferID, message.uri, message.dieX.map(Int32.init),
-                    message.dieY.map(Int32.init), message.product, message.capturedAt,
-                    PostgresValue.json(message.extraJSON ?? "{}"),
+                var row: [String: Any] = [
+                    "image_id": message.imageID, "batch_id": message.batchID, "wafer_id": message.waferID,
+                    "uri": message.uri,
                 ]
+                row["die_x"] = message.dieX
+                row["die_y"] = message.dieY
+                row["product"] = message.product
+                row["captured_at"] = message.capturedAt.map(ImageMessage.formatTimestamp)
+                if let extra = message.extraJSON, let object = try? JSONSerialization.jsonObject(with: Data(extra.utf8))
+                {
+                    row["extra"] = object
+                }
+                return row
             }
-            if !imageRows.isEmpty {
-                try connection.insert(
-                    into: "images",
-                    columns: [
-                        "image_id", "batch_id", "wafer_id", "uri", "die_x", "die_y", "product", "captured_at", "extra",
-                    ], rows: imageRows, suffix: "ON CONFLICT (image_id) DO NOTHING")
+            if !images.isEmpty {
+                let document = try JSONSerialization.data(withJSONObject: images, options: [.sortedKeys])
+                try connection.execute(
+                    "SELECT record_images($1)", PostgresValue.json(String(decoding: document, as: UTF8.self)))
             }
             var inserted = 0
             if !predictions.isEmpty {

@@ -8,13 +8,16 @@ final class MigratorTests: XCTestCase {
     private var connection: PostgresConnection!
     private var folder: URL!
 
-    /// Each test gets an empty database and a private copy of migrations/ that it may edit.
+    /// Each test gets an empty database and a private folder holding migrations/0001_init.sql that it may edit.
     override func setUpWithError() throws {
         database = try ScratchDatabase("pg_migrate")
         connection = try database.connect()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("migrations"))
+        // Only the first file: the tests add their own 0002…, whatever later migrations the product has.
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.copyItem(
-            at: TestEnvironment.packageRoot.appendingPathComponent("migrations"), to: folder)
+            at: TestEnvironment.packageRoot.appendingPathComponent("migrations/0001_init.sql"),
+            to: folder.appendingPathComponent("0001_init.sql"))
     }
 
     override func tearDown() {
