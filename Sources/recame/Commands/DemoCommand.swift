@@ -8,14 +8,17 @@ enum DemoCommand: Command {
     static let name = "demo"
     static let summary = "run the whole pipeline end to end on embedded defaults"
     static let usage = """
-        usage: recame demo [--images N] [--database-url URL] [--data DIR]
+        usage: recame demo [--images N] [--epochs N] [--model-cache M] [--database-url URL] [--data DIR]
 
         Runs the pipeline end to end on one machine: an embedded Kafka broker (librdkafka's mock
         cluster), PostgreSQL (DATABASE_URL or --database-url; pipeline/demo starts a local one),
-        migrations, then publishes an ELPV "wafer batch" of N solar-cell inspection images and reads the
-        messages back from the topic. Stops the broker when done.
+        migrations; trains a small ReCAME-Net on ELPV (once, cached), registers and activates it; publishes
+        an ELPV "wafer batch" of N solar-cell inspection images, runs two `recame worker` processes until
+        the batch is complete, prints its summary and the SQL to explore it, and stops what it started.
 
           --images N        images in the demo batch (default 48)
+          --epochs N        epochs for the demo model when it is not cached yet (default 6)
+          --model-cache M   where the demo model is cached (default .local/models/demo-elpv.safetensors)
           --data DIR        ELPV folder written by `pipeline/data elpv` (default .local/data/elpv)
           --database-url U  PostgreSQL (default: DATABASE_URL, else libpq's PG* variables)
         """
@@ -24,6 +27,8 @@ enum DemoCommand: Command {
         let imageCount = try arguments.int("images", default: 48, range: 1...2624)
         let dataDirectory = arguments.string("data", default: ".local/data/elpv")
         let databaseURL = arguments.databaseURL()
+        let modelPath = arguments.string("model-cache", default: ".local/models/demo-elpv.safetensors")
+        let epochs = try arguments.int("epochs", default: 6, range: 1...1000)
         try arguments.finish()
 
         let images = try elpvImages(in: dataDirectory, count: imageCount)
@@ -42,6 +47,23 @@ enum DemoCommand: Command {
         defer { broker.shutdown() }
         try broker.createTopic("recame.images", partitions: 8)
         print("  bootstrap=\(broker.bootstrapServers)")
+
+        step("model: a small ReCAME-Net trained on ELPV (cached in \(modelPath))")
+        if !FileManager.default.fileExists(atPath: modelPath) {
+            let status = try ChildCommand.run(
+                [
+                    "train", "--data", "elpv:\(dataDirectory)", "--out", modelPath, "--epochs", "\(epochs)",
+                    "--experts", "3", "--depth", "8", "--input", "32x32", "--seed", "1", "--threads", "2",
+                ], environment: [:])
+            guard status == 0 else { throw PipelineError("training the demo model failed (status \(status))") }
+        }
+        let registry = ModelRegistry(connection: connection)
+        let artifact = try [UInt8](Data(contentsOf: URL(fileURLWithPath: modelPath)))
+        let digest = SHA256.hexDigest(artifact)
+        let known = try registry.list().first { $0.sha256 == digest }
+        let version = try known?.version ?? registry.register(artifact: artifact, note: "recame demo")
+        try registry.activate(version)
+        print("  active model: \(version)")
 
         let batchID = "demo-" + Self.timestamp()
         step("publish: batch \(batchID), \(images.count) ELPV images on wafers W01…W04")
@@ -63,33 +85,44 @@ enum DemoCommand: Command {
             throw PipelineError("\(outcome.failed.count) images were not delivered: \(outcome.failed[0].reason)")
         }
 
-        step("consume: reading the batch back as consumer group recame-demo")
-        let consumer = try KafkaConsumer(
-            configuration: KafkaConfiguration(bootstrapServers: broker.bootstrapServers), groupID: "recame-demo",
-            topics: ["recame.images"])
-        var received = [KafkaMessage]()
-        let deadline = Date().addingTimeInterval(30)
-        while received.count < source.entries.count && Date() < deadline {
-            let messages = try consumer.poll(maxMessages: 64, timeout: 1)
-            received += messages
-            try consumer.commit(messages)
+        step("workers: starting 2 `recame worker` processes in group recame-demo")
+        let environment = ["DATABASE_URL": databaseURL, "RECAME_BOOTSTRAP": broker.bootstrapServers]
+        let workers = try (1...2).map { index in
+            try ChildCommand.start(
+                ["worker", "--group", "recame-demo", "--worker-id", "demo-worker-\(index)", "--batch-size", "16"],
+                environment: environment, logPrefix: "  [worker \(index)] ")
         }
-        try consumer.close()
-        var perPartition = [Int32: Int]()
-        for message in received {
-            _ = try ImageMessage(json: message.value ?? [])
-            perPartition[message.partition, default: 0] += 1
+        defer { for worker in workers { worker.terminate() } }
+        let results = ResultsStore(connection: connection)
+        let started = Date()
+        var summary = try results.summary(batchID: batchID)
+        while summary?.isComplete != true {
+            guard Date().timeIntervalSince(started) < 300 else {
+                throw PipelineError("the batch did not complete within 5 minutes; see the worker logs above")
+            }
+            if let dead = workers.first(where: { !$0.isRunning }) {
+                throw PipelineError("a worker exited early with status \(dead.exitStatus)")
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+            summary = try results.summary(batchID: batchID)
         }
+        let seconds = Date().timeIntervalSince(started)
+        print(String(format: "  batch complete in %.1f s; stopping the workers", seconds))
+        // Signalled together, the workers leave the group in one round instead of rebalancing twice.
+        for worker in workers { worker.signal(SIGTERM) }
+        for worker in workers { worker.terminate() }
+
+        step("results: recame results --batch \(batchID)")
+        _ = try ResultsCommand.run(try Arguments(["--batch", batchID, "--database-url", databaseURL]))
+        step("explore it with SQL (psql \"$(pipeline/postgres url)\"):")
         print(
-            "  received \(received.count)/\(source.entries.count) messages, every one a valid image message; "
-                + "per partition: "
-                + perPartition.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(
-                    separator: " "))
-        guard received.count == source.entries.count else {
-            throw PipelineError("only \(received.count) of \(source.entries.count) messages came back")
-        }
-        step("done. Explore the batch row with:")
-        print("  psql \"$(pipeline/postgres url)\" -c \"SELECT * FROM batches WHERE batch_id = '\(batchID)'\"")
+            """
+              SELECT * FROM batch_summary WHERE batch_id = '\(batchID)';
+              SELECT image_id, class_name, confidence, needs_review FROM latest_predictions
+               WHERE batch_id = '\(batchID)' AND needs_review ORDER BY confidence;
+              SELECT class_name, count(*) FROM predictions WHERE batch_id = '\(batchID)' GROUP BY 1;
+              SELECT * FROM dead_letters ORDER BY created_at DESC LIMIT 10;
+            """)
         return 0
     }
 
