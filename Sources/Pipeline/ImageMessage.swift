@@ -124,7 +124,9 @@ public struct ImageMessage: Equatable, Sendable {
         if let dieX { fields["die_x"] = dieX }
         if let dieY { fields["die_y"] = dieY }
         if let capturedAt { fields["captured_at"] = Self.formatTimestamp(capturedAt) }
-        let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data("{}".utf8)
         return [UInt8](data)
     }
 

@@ -42,12 +42,15 @@ public final class ModelProvider: @unchecked Sendable {
             if let known = try connection.query("SELECT version FROM model_versions WHERE sha256 = $1", digest).first {
                 version = try known.decode("version")
             } else {
-                version = try registry.register(artifact: bytes, note: "registered by a worker for --model-file \(path)")
+                version = try registry.register(
+                    artifact: bytes, note: "registered by a worker for --model-file \(path)")
             }
         }
         let loaded = try registry.load(version)
         current = try ImageClassifier(
-            model: loaded, classes: try ClassPolicy.load(connection: connection, classNames: loaded.checkpoint.configuration.classNames,
-            trainCounts: loaded.checkpoint.configuration.trainCounts, defaultThreshold: reviewThreshold))
+            model: loaded,
+            classes: try ClassPolicy.load(
+                connection: connection, classNames: loaded.checkpoint.configuration.classNames,
+                trainCounts: loaded.checkpoint.configuration.trainCounts, defaultThreshold: reviewThreshold))
     }
 }

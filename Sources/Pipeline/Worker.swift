@@ -121,7 +121,8 @@ public final class Worker {
                     do {
                         let image = try ImageDecoder.decode(
                             contentsOf: URL(fileURLWithPath: parsed[slot].path), maxPixels: maxPixels)
-                        try preprocessor.process(image, into: UnsafeMutableBufferPointer(start: base + slot * size, count: size))
+                        try preprocessor.process(
+                            image, into: UnsafeMutableBufferPointer(start: base + slot * size, count: size))
                     } catch {
                         failedBase[slot] = "image \(parsed[slot].path): \(error)"
                     }
@@ -188,8 +189,10 @@ public final class Worker {
             } catch let error as PostgresError where error.isConnectionFailure || error.isTransient {
                 log.event(
                     "database",
-                    ["status": "unavailable", "attempt": "\(attempt)", "retry_in_s": String(format: "%.1f", delay),
-                     "error": error.message])
+                    [
+                        "status": "unavailable", "attempt": "\(attempt)", "retry_in_s": String(format: "%.1f", delay),
+                        "error": error.message,
+                    ])
                 if stop.wait(seconds: delay) && attempt > 3 { return false }
                 delay = min(delay * 2, settings.maximumBackoff)
                 attempt += 1
@@ -210,7 +213,9 @@ public final class Worker {
 
     private func lag(after messages: [KafkaMessage]) -> [String: Int64] {
         var last = [KafkaTopicPartition: Int64]()
-        for message in messages { last[message.topicPartition] = max(last[message.topicPartition] ?? -1, message.offset) }
+        for message in messages {
+            last[message.topicPartition] = max(last[message.topicPartition] ?? -1, message.offset)
+        }
         var result = [String: Int64]()
         for (partition, offset) in last {
             if let marks = try? consumer.watermarks(topic: partition.topic, partition: partition.partition, timeout: 1)
