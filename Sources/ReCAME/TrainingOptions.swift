@@ -49,7 +49,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Regional channel attention; off replaces every attention with the identity (see `TrainingRun`).
     public var regionalAttention: Bool
     public var cropPadding: Int
-    public var flips: Bool
+    public var horizontalFlip: Bool
+    public var verticalFlip: Bool
     public var maxRotationDegrees: Double
     public var seed: UInt64
     /// Use only the first N training images of each class (smoke tests); nil: all.
@@ -61,7 +62,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         inputHeight: Int = 28, inputWidth: Int = 28, channels: Int = 1, epochs: Int = 30, batchSize: Int = 128,
         learningRate: Double = 0.1, momentum: Double = 0.9, warmupEpochs: Int = 1, weightDecay: Double = 5e-4,
         loss: LossConfiguration = .paper, regionalAttention: Bool = true, cropPadding: Int = 2,
-        flips: Bool = true, maxRotationDegrees: Double = 0, seed: UInt64 = 1, limitTrainPerClass: Int? = nil,
+        horizontalFlip: Bool = true, verticalFlip: Bool = true, maxRotationDegrees: Double = 0, seed: UInt64 = 1, limitTrainPerClass: Int? = nil,
         distillation: Distillation? = nil
     ) {
         self.method = method
@@ -80,7 +81,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         self.loss = loss
         self.regionalAttention = regionalAttention
         self.cropPadding = cropPadding
-        self.flips = flips
+        self.horizontalFlip = horizontalFlip
+        self.verticalFlip = verticalFlip
         self.maxRotationDegrees = maxRotationDegrees
         self.seed = seed
         self.limitTrainPerClass = limitTrainPerClass

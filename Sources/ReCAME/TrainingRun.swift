@@ -200,7 +200,8 @@ public final class TrainingRun {
             order.swapAt(i, generator.nextInt(below: i + 1))
         }
         let policy = AugmentationPolicy(
-            cropPadding: options.cropPadding, horizontalFlip: options.flips, verticalFlip: options.flips,
+            cropPadding: options.cropPadding, horizontalFlip: options.horizontalFlip,
+            verticalFlip: options.verticalFlip,
             maxRotationDegrees: Float(options.maxRotationDegrees))
         var augmenter: Augmenter? = try Augmenter(policy: policy, seed: generator.next())
         let steps = stepsPerEpoch
