@@ -47,11 +47,12 @@ public final class TrainingRun {
     public var stateURL: URL { TrainingState.url(for: output) }
     public var stepsPerEpoch: Int { Self.batchCount(images: train.count, batchSize: options.batchSize) }
 
-    /// `objective` defaults to the ReCAME loss of `options.loss` on the training counts; pass a
-    /// `DistillationObjective` for a student. `normalization` defaults to the training set's statistics.
+    /// `objective` builds the loss from the training counts; the default is the ReCAME loss of
+    /// `options.loss`, a student passes a `DistillationObjective`. `normalization` defaults to the training set's statistics.
     public init(
         options: TrainingOptions, data: DataSplits, dataSpec: String, output: URL, threads: Int = 1,
-        normalization: (mean: [Double], std: [Double])? = nil, objective: (any TrainingObjective)? = nil,
+        normalization: (mean: [Double], std: [Double])? = nil,
+        objective makeObjective: ((_ classCounts: [Int]) throws -> any TrainingObjective)? = nil,
         sourceCommit: String? = nil
     ) throws {
         try options.validate()
@@ -96,7 +97,11 @@ public final class TrainingRun {
         schedule = try WarmupCosineSchedule(
             baseRate: options.learningRate, warmupSteps: options.warmupEpochs * steps,
             totalSteps: options.epochs * steps)
-        self.objective = try objective ?? ReCAMEObjective(configuration: options.loss, classCounts: train.classCounts)
+        if let makeObjective {
+            objective = try makeObjective(train.classCounts)
+        } else {
+            objective = try ReCAMEObjective(configuration: options.loss, classCounts: train.classCounts)
+        }
     }
 
     /// Batches per epoch: the last partial batch is kept unless it has a single image (BatchNorm needs 2).
