@@ -13,7 +13,8 @@ public struct BatchLoader {
     public init(images: ImageSet, mean: [Double], std: [Double]) throws {
         guard mean.count == images.channels, std.count == images.channels else {
             throw TrainingError.invalidData(
-                "normalisation has \(mean.count) means and \(std.count) deviations for \(images.channels)-channel images")
+                "normalisation has \(mean.count) means and \(std.count) deviations for \(images.channels)-channel images"
+            )
         }
         guard std.allSatisfy({ $0 > 0 && $0.isFinite }), mean.allSatisfy(\.isFinite) else {
             throw TrainingError.invalidData("normalisation mean \(mean) / std \(std) must be finite, std positive")

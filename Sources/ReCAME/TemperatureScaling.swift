@@ -36,7 +36,8 @@ public enum TemperatureScaling {
         guard let bad = labels.firstIndex(where: { $0 < 0 || $0 >= logits.shape[1] }) else {
             return search(logits: logits, labels: labels)
         }
-        throw TrainingError.invalidData("temperature fit: label \(labels[bad]) at \(bad) outside 0..<\(logits.shape[1])")
+        throw TrainingError.invalidData(
+            "temperature fit: label \(labels[bad]) at \(bad) outside 0..<\(logits.shape[1])")
     }
 
     private static func search(logits: Tensor, labels: [Int]) -> (Double, Double, Double) {

@@ -62,7 +62,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         inputHeight: Int = 28, inputWidth: Int = 28, channels: Int = 1, epochs: Int = 30, batchSize: Int = 128,
         learningRate: Double = 0.1, momentum: Double = 0.9, warmupEpochs: Int = 1, weightDecay: Double = 5e-4,
         loss: LossConfiguration = .paper, regionalAttention: Bool = true, cropPadding: Int = 2,
-        horizontalFlip: Bool = true, verticalFlip: Bool = true, maxRotationDegrees: Double = 0, seed: UInt64 = 1, limitTrainPerClass: Int? = nil,
+        horizontalFlip: Bool = true, verticalFlip: Bool = true, maxRotationDegrees: Double = 0, seed: UInt64 = 1,
+        limitTrainPerClass: Int? = nil,
         distillation: Distillation? = nil
     ) {
         self.method = method
@@ -120,7 +121,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         guard widthMultiplier > 0, widthMultiplier.isFinite, widthMultiplier <= 16 else {
             throw fail("width multiplier must be in (0, 16], got \(widthMultiplier)")
         }
-        guard cropPadding >= 0, cropPadding <= 64 else { throw fail("crop padding must be in 0...64, got \(cropPadding)") }
+        guard cropPadding >= 0, cropPadding <= 64 else {
+            throw fail("crop padding must be in 0...64, got \(cropPadding)")
+        }
         guard (0...180).contains(maxRotationDegrees) else {
             throw fail("rotation must be in 0...180 degrees, got \(maxRotationDegrees)")
         }

@@ -82,7 +82,8 @@ public final class TrainingRun {
         trainLoader = try BatchLoader(images: train, mean: mean, std: std)
         validationLoader = try BatchLoader(images: data.validation, mean: mean, std: std)
 
-        network = try ReCAMENetwork(architecture: options.architecture(classes: set.classNames.count), seed: options.seed)
+        network = try ReCAMENetwork(
+            architecture: options.architecture(classes: set.classNames.count), seed: options.seed)
         network.threads = threads
         var trainable = network.parameters
         if !options.regionalAttention {

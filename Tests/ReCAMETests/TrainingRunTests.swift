@@ -34,9 +34,11 @@ final class TrainingRunTests: XCTestCase {
         let first = try XCTUnwrap(training.history.first?.loss["total"])
         let last = try XCTUnwrap(training.history.last?.loss["total"])
         XCTAssertLessThan(last, 0.6 * first, "history: \(training.history.map { $0.loss["total"]! })")
-        XCTAssertEqual(Set(training.history[0].loss.keys), [
-            "total", "balanced_ce", "hcm_ce", "contrastive", "compactness", "nbod", "nbod_hcm",
-        ])
+        XCTAssertEqual(
+            Set(training.history[0].loss.keys),
+            [
+                "total", "balanced_ce", "hcm_ce", "contrastive", "compactness", "nbod", "nbod_hcm",
+            ])
         XCTAssertGreaterThan(training.bestScore, 0.5, "validation macro-recall of the best epoch (chance: 1/3)")
 
         let result = try training.finish()

@@ -134,7 +134,9 @@ enum DistillCommand: Command {
         let student = try ReCAMENetwork(checkpoint: try Checkpoint.load(contentsOf: output)).inferenceModel()
         let loader = try BatchLoader(images: data.test, mean: teacherConfiguration.mean, std: teacherConfiguration.std)
         var rows = [[String]]()
-        for (label, model, experts) in [("ensemble (teacher)", teacher, teacherConfiguration.experts), ("student", student, 1)] {
+        for (label, model, experts) in [
+            ("ensemble (teacher)", teacher, teacherConfiguration.experts), ("student", student, 1),
+        ] {
             let evaluator = Evaluator(model: model, loader: loader, parallelism: threads)
             let started = Date()
             let logits = try evaluator.logits()

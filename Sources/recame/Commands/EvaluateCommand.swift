@@ -107,7 +107,10 @@ enum EvaluateCommand: Command {
                 ])
             print(report.json.serialized)
         } else {
-            print(table(metrics, nll: nll, throughput: throughput, title: "\(modelPath) on \(specification) (\(splitName))"))
+            print(
+                table(
+                    metrics, nll: nll, throughput: throughput, title: "\(modelPath) on \(specification) (\(splitName))")
+            )
         }
         return 0
     }

@@ -80,7 +80,8 @@ enum TrainCommand: Command {
         var loss = LossConfiguration.paper
         loss.crossEntropyWeight = try arguments.double("ce-weight", default: loss.crossEntropyWeight)
         loss.hardCategoryWeight = try arguments.double("hcm-weight", default: loss.hardCategoryWeight)
-        loss.hardCategoryClasses = try arguments.int("hcm-classes", default: loss.hardCategoryClasses, range: 1...10_000)
+        loss.hardCategoryClasses = try arguments.int(
+            "hcm-classes", default: loss.hardCategoryClasses, range: 1...10_000)
         loss.contrastiveWeight = try arguments.double("contrastive-weight", default: loss.contrastiveWeight)
         loss.contrastiveMargin = try arguments.double("contrastive-margin", default: loss.contrastiveMargin)
         loss.compactnessWeight = try arguments.double("compactness-weight", default: loss.compactnessWeight)
@@ -162,7 +163,8 @@ enum TrainCommand: Command {
         print(
             "wrote \(output.path): best epoch \(run.bestEpoch)/\(options.epochs), validation macro-recall "
                 + TrainingSupport.percent(run.bestScore) + ", temperature "
-                + String(format: "%.3f (validation NLL %.4f → %.4f)", result.configuration.temperature,
+                + String(
+                    format: "%.3f (validation NLL %.4f → %.4f)", result.configuration.temperature,
                     result.nllBefore, result.nllAfter))
         return 0
     }
