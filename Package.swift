@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "CImageCodec", dependencies: ["CJPEG", "CPNG"]),
 
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
-        .target(name: "ReCAME", dependencies: ["Tensor"]),
+        .target(name: "ReCAME", dependencies: ["Tensor", "Datasets", "Imaging"]),
         .target(name: "Imaging", dependencies: ["CImageCodec", "Tensor"]),
         .target(name: "Datasets", dependencies: ["Imaging", "Tensor", "CZlib"]),
         .target(name: "Kafka", dependencies: ["CRdKafka"]),
@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensor", "TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
-        .testTarget(name: "ReCAMETests", dependencies: ["ReCAME", "Tensor", "TestSupport"]),
+        .testTarget(name: "ReCAMETests", dependencies: ["ReCAME", "Tensor", "Datasets", "Imaging", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
