@@ -111,7 +111,10 @@ public struct SafetensorsFile: Equatable, Sendable {
 
     /// Writes the file atomically: the bytes go to a temporary file beside `url`, are flushed to disk,
     /// and the temporary file is renamed over `url`, so a reader never sees a half-written checkpoint.
+    /// Missing parent folders are created.
     public func write(to url: URL) throws {
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicFileWriter.write(try serialized(), to: url)
     }
 }
