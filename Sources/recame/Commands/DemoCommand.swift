@@ -17,7 +17,7 @@ enum DemoCommand: Command {
         the batch is complete, prints its summary and the SQL to explore it, and stops what it started.
 
           --images N        images in the demo batch (default 48)
-          --epochs N        epochs for the demo model when it is not cached yet (default 6)
+          --epochs N        epochs for the demo model when it is not cached yet (default 8)
           --model-cache M   where the demo model is cached (default .local/models/demo-elpv.safetensors)
           --data DIR        ELPV folder written by `pipeline/data elpv` (default .local/data/elpv)
           --database-url U  PostgreSQL (default: DATABASE_URL, else libpq's PG* variables)
@@ -28,7 +28,7 @@ enum DemoCommand: Command {
         let dataDirectory = arguments.string("data", default: ".local/data/elpv")
         let databaseURL = arguments.databaseURL()
         let modelPath = arguments.string("model-cache", default: ".local/models/demo-elpv.safetensors")
-        let epochs = try arguments.int("epochs", default: 6, range: 1...1000)
+        let epochs = try arguments.int("epochs", default: 8, range: 1...1000)
         try arguments.finish()
 
         let images = try elpvImages(in: dataDirectory, count: imageCount)
@@ -53,7 +53,9 @@ enum DemoCommand: Command {
             let status = try ChildCommand.run(
                 [
                     "train", "--data", "elpv:\(dataDirectory)", "--out", modelPath, "--epochs", "\(epochs)",
-                    "--experts", "3", "--depth", "8", "--input", "32x32", "--seed", "1", "--threads", "2",
+                    "--experts", "3", "--depth", "8", "--input", "32x32", "--batch", "32", "--lr", "0.05", "--seed",
+                    "1",
+                    "--threads", "2",
                 ], environment: [:])
             guard status == 0 else { throw PipelineError("training the demo model failed (status \(status))") }
         }
