@@ -47,7 +47,10 @@ final class PredictCommandTests: XCTestCase {
         let missing = directory.appendingPathComponent("missing.png").path
 
         let result = try predict(
-            ["--model", model.path, "--json", "--threads", "2", first, corrupt.path, second, missing, resized])
+            [
+                "--model", model.path, "--json", "--threads", "2", "--batch-size", "2", first, corrupt.path, second,
+                missing, resized,
+            ])
 
         XCTAssertEqual(result.status, 1, "a bad file makes the exit status 1: \(result.standardError)")
         XCTAssertTrue(result.standardError.contains(corrupt.path), result.standardError)
