@@ -32,6 +32,7 @@ let package = Package(
         .executableTarget(
             name: "recame",
             dependencies: ["Pipeline", "Kafka", "Postgres", "Imaging", "Datasets", "Tensor", "ReCAME"]),
+        .executableTarget(name: "recame-bench-model", dependencies: ["ReCAME", "Tensor"], path: "bench/ModelBenchmark"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
