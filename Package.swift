@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "ReCAMETests", dependencies: ["ReCAME", "Tensor", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Postgres", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Postgres", "Imaging", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
