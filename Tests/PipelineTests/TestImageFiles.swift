@@ -12,19 +12,25 @@ enum TestImageFiles {
     static func writeBatch(count: Int, into folder: URL, prefix: String, wafers: Int = 40, side: Int? = nil)
         throws -> URL
     {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let variants = try side.map(largeVariants) ?? encodedVariants()
+        let files = try writeImages(count: count, into: folder, prefix: prefix, side: side)
         var manifest = "path,wafer\n"
         manifest.reserveCapacity(count * 32)
-        for index in 0..<count {
-            let (bytes, ext) = variants[index % variants.count]
-            let name = "\(prefix)-\(String(format: "%05d", index)).\(ext)"
-            try Data(bytes).write(to: folder.appendingPathComponent(name))
-            manifest += "\(name),W\(index % wafers)\n"
-        }
+        for (index, file) in files.enumerated() { manifest += "\(file.lastPathComponent),W\(index % wafers)\n" }
         let url = folder.appendingPathComponent("\(prefix).csv")
         try manifest.write(to: url, atomically: true, encoding: .utf8)
         return url
+    }
+
+    /// Writes `count` images under `folder/prefix-NNNNN.(png|jpg)` and returns their URLs.
+    static func writeImages(count: Int, into folder: URL, prefix: String, side: Int? = nil) throws -> [URL] {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let variants = try side.map(largeVariants) ?? encodedVariants()
+        return try (0..<count).map { index in
+            let (bytes, ext) = variants[index % variants.count]
+            let url = folder.appendingPathComponent("\(prefix)-\(String(format: "%05d", index)).\(ext)")
+            try Data(bytes).write(to: url)
+            return url
+        }
     }
 
     /// One valid image file (a PNG) at `url`.
