@@ -32,6 +32,9 @@ let package = Package(
         .executableTarget(
             name: "recame",
             dependencies: ["Pipeline", "Kafka", "Postgres", "Imaging", "Datasets", "Tensor", "ReCAME"]),
+        .executableTarget(
+            name: "recame-bench-pipeline", dependencies: ["Pipeline", "Kafka", "Postgres", "Imaging"],
+            path: "bench/PipelineBenchmark"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),

@@ -40,7 +40,8 @@ final class DatabaseOutageTests: XCTestCase {
         }
         Thread.sleep(forTimeInterval: max(0, 10 - Date().timeIntervalSince(stoppedAt)))
         for (id, worker) in harness.workers {
-            XCTAssertTrue(worker.process.isRunning, "worker \(id) gave up during the outage:\n\(harness.workerOutput())")
+            XCTAssertTrue(
+                worker.process.isRunning, "worker \(id) gave up during the outage:\n\(harness.workerOutput())")
         }
         try cluster.start()
 

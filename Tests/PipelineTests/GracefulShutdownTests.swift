@@ -12,7 +12,8 @@ final class GracefulShutdownTests: XCTestCase {
         // Large images, one batch for all of them: decoding and resizing keep the batch busy for a while.
         let manifest = try TestImageFiles.writeBatch(count: count, into: harness.directory, prefix: "term", side: 320)
         try harness.publish(batch: "term", manifest: manifest)
-        let worker = try harness.startWorker("t1", batchSize: count, extra: ["--max-wait", "20", "--decode-threads", "1"])
+        let worker = try harness.startWorker(
+            "t1", batchSize: count, extra: ["--max-wait", "20", "--decode-threads", "1"])
         // The assignment is served inside the first poll, which then collects the whole batch.
         try worker.waitForLine(timeout: 30) { $0.contains("rebalance event=assigned") }
         Thread.sleep(forTimeInterval: 0.5)
@@ -27,7 +28,8 @@ final class GracefulShutdownTests: XCTestCase {
         XCTAssertTrue(batches.first?.contains("batch \(count) messages: \(count) predictions") == true, "\(batches)")
         XCTAssertTrue(worker.standardOutput.contains("stopped processed=\(count)"), worker.standardOutput)
         XCTAssertEqual(try harness.integer("SELECT count(*) FROM predictions"), count)
-        XCTAssertEqual(try harness.integer("SELECT count(DISTINCT image_id) FROM predictions WHERE worker_id = 't1'"), count)
+        XCTAssertEqual(
+            try harness.integer("SELECT count(DISTINCT image_id) FROM predictions WHERE worker_id = 't1'"), count)
         let heartbeat = try harness.query("SELECT stopped_at IS NOT NULL AS stopped, processed FROM worker_heartbeats")
         XCTAssertEqual(try heartbeat.first?.decode("stopped", as: Bool.self), true)
         XCTAssertEqual(try heartbeat.first?.decode("processed", as: Int.self), count)

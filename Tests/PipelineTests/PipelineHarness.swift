@@ -51,7 +51,9 @@ final class PipelineHarness {
         bootstrap = String(line.dropFirst("bootstrap=".count))
 
         try expectSuccess(["migrate", "--database-url", databaseURL])
-        try expectSuccess(["model", "register", "--file", Self.modelFile.path, "--activate", "--database-url", databaseURL])
+        try expectSuccess([
+            "model", "register", "--file", Self.modelFile.path, "--activate", "--database-url", databaseURL,
+        ])
     }
 
     /// Stops the workers (SIGTERM, then SIGKILL after `timeout`) and returns their exit statuses; then

@@ -27,7 +27,9 @@ final class PoisonMessageTests: XCTestCase {
             Array(try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]))
         }
         let poisons = [
-            Poison(name: "not JSON", value: Array("{this is not JSON".utf8), reason: "not a JSON image message", imageID: nil),
+            Poison(
+                name: "not JSON", value: Array("{this is not JSON".utf8), reason: "not a JSON image message",
+                imageID: nil),
             Poison(
                 name: "no image_id",
                 value: try message(["batch_id": "poison", "wafer_id": "W1", "uri": truncated.path]),
@@ -104,7 +106,8 @@ final class PoisonMessageTests: XCTestCase {
             try harness.integer("SELECT max(octet_length(payload)) FROM dead_letters"), 64 << 10,
             "huge payloads are kept only in part")
         XCTAssertEqual(try harness.integer("SELECT count(*) FROM predictions WHERE image_id LIKE 'poison/%'"), 0)
-        XCTAssertEqual(try harness.integer("SELECT count(DISTINCT image_id) FROM predictions WHERE batch_id = 'good'"), 400)
+        XCTAssertEqual(
+            try harness.integer("SELECT count(DISTINCT image_id) FROM predictions WHERE batch_id = 'good'"), 400)
         for (id, worker) in harness.workers {
             XCTAssertTrue(worker.process.isRunning, "worker \(id) died:\n\(harness.workerOutput())")
         }

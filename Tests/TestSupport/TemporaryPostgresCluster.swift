@@ -88,7 +88,8 @@ public final class TemporaryPostgresCluster: @unchecked Sendable {
         // `pg_ctl start` leaves the server running with every descriptor it inherited, that socket
         // included, so the test would wait for the server to exit. The shell closes descriptors above
         // 2 first; Foundation then waits for the exit itself.
-        let closeInherited = "for fd in /proc/$$/fd/*; do n=${fd##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\"; done; exec \"$@\""
+        let closeInherited =
+            "for fd in /proc/$$/fd/*; do n=${fd##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\"; done; exec \"$@\""
         let full = ["/bin/bash", "-c", closeInherited, "bash"] + (asServer ? runAs : []) + command
         let result = try ChildProcess.run(full[0], Array(full.dropFirst()), timeout: 90)
         guard result.status == 0 else {
