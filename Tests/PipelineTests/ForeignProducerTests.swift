@@ -20,7 +20,7 @@ final class ForeignProducerTests: XCTestCase {
         try Data(
             try ImageEncoder.jpeg(try TestImageFiles.pattern(width: 40, height: 30, channels: 3, seed: 11))
         ).write(to: second)
-        try harness.startWorker("k1")
+        let worker = try harness.startWorker("k1", extra: ["--json"])
 
         // One message a line, "key|value": a file URI (percent-encoded space) with every optional field
         // and an unknown one, then a plain absolute path with only the required fields.
@@ -85,5 +85,19 @@ final class ForeignProducerTests: XCTestCase {
             XCTAssertEqual(try row.decode("worker_id", as: String?.self), "k1")
         }
         XCTAssertEqual(harness.stopWorkers(), ["k1": 0], harness.workerOutput())
+
+        // --json: one object a line, each with its event name (a field must not overwrite it).
+        let events = try worker.standardOutput.split(separator: "\n").map { line in
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], String(line))
+        }
+        XCTAssertEqual(events.first?["event"] as? String, "started")
+        XCTAssertTrue(
+            events.contains {
+                $0["event"] as? String == "rebalance" && ($0["change"] as? String)?.hasPrefix("assigned") == true
+            },
+            "\(events)")
+        let batches = events.filter { $0["event"] as? String == "batch" }
+        XCTAssertEqual(batches.compactMap { $0["predictions"] as? Int }.reduce(0, +), 2, "\(events)")
+        XCTAssertEqual(events.last?["event"] as? String, "stopped")
     }
 }

@@ -15,7 +15,7 @@ final class GracefulShutdownTests: XCTestCase {
         let worker = try harness.startWorker(
             "t1", batchSize: count, extra: ["--max-wait", "20", "--decode-threads", "1"])
         // The assignment is served inside the first poll, which then collects the whole batch.
-        try worker.waitForLine(timeout: 30) { $0.contains("rebalance event=assigned") }
+        try worker.waitForLine(timeout: 30) { $0.contains("rebalance change=assigned") }
         Thread.sleep(forTimeInterval: 0.5)
         XCTAssertEqual(try harness.integer("SELECT count(*) FROM predictions"), 0, "signal before the batch is written")
         worker.signal(SIGTERM)
