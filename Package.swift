@@ -33,6 +33,9 @@ let package = Package(
             name: "recame",
             dependencies: ["Pipeline", "Kafka", "Postgres", "Imaging", "Datasets", "Tensor", "ReCAME"]),
         .executableTarget(name: "recame-bench-model", dependencies: ["ReCAME", "Tensor"], path: "bench/ModelBenchmark"),
+        .executableTarget(
+            name: "recame-bench-pipeline", dependencies: ["Pipeline", "Kafka", "Postgres", "Imaging"],
+            path: "bench/PipelineBenchmark"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
@@ -41,7 +44,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "ReCAMETests", dependencies: ["ReCAME", "Tensor", "Datasets", "Imaging", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Postgres", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kafka", "Postgres", "Imaging", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

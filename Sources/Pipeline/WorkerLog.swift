@@ -5,7 +5,10 @@ struct WorkerLog: Sendable {
     let workerID: String
     let json: Bool
 
-    func batch(count: Int, predictions: Int, deadLetters: Int, seconds: Double, lag: [String: Int64]) {
+    func batch(
+        count: Int, predictions: Int, deadLetters: Int, seconds: Double, phases: [String: Double] = [:],
+        lag: [String: Int64]
+    ) {
         let rate = Double(count) / max(seconds, 1e-9)
         let totalLag = lag.values.reduce(0, +)
         if json {
@@ -13,18 +16,28 @@ struct WorkerLog: Sendable {
                 "event": "batch", "messages": count, "predictions": predictions, "dead_letters": deadLetters,
                 "seconds": (seconds * 1000).rounded() / 1000, "images_per_second": rate.rounded(), "lag": totalLag,
                 "lag_by_partition": lag,
+                "phase_seconds": phases.mapValues { ($0 * 10000).rounded() / 10000 },
             ])
         } else {
             print(
                 "[\(workerID)] batch \(count) messages: \(predictions) predictions, \(deadLetters) dead letters, "
-                    + String(format: "%.0f images/s, %.3f s, lag %d", rate, seconds, totalLag))
+                    + String(format: "%.0f images/s, %.3f s, lag %d", rate, seconds, totalLag)
+                    + (phases.isEmpty
+                        ? ""
+                        : " ("
+                            + phases.sorted { $0.key < $1.key }.map {
+                                "\($0.key) " + String(format: "%.3f s", $0.value)
+                            }
+                            .joined(separator: ", ") + ")"))
         }
     }
 
     func event(_ name: String, _ fields: [String: String]) {
         if json {
-            var object: [String: Any] = ["event": name]
+            var object: [String: Any] = [:]
             for (key, value) in fields { object[key] = value }
+            // The event name wins over a field of the same key, so log shippers can always filter on it.
+            object["event"] = name
             emit(object)
         } else {
             let details = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
