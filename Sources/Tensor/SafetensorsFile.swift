@@ -113,8 +113,12 @@ public struct SafetensorsFile: Equatable, Sendable {
     /// and the temporary file is renamed over `url`, so a reader never sees a half-written checkpoint.
     /// Missing parent folders are created.
     public func write(to url: URL) throws {
-        try FileManager.default.createDirectory(
-            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw SafetensorsError.io(path: url.path, reason: "cannot create its folder: \(error.localizedDescription)")
+        }
         try AtomicFileWriter.write(try serialized(), to: url)
     }
 }

@@ -101,7 +101,13 @@ final class SafetensorsFileTests: XCTestCase {
         {
             XCTAssertEqual($0 as? SafetensorsError, .invalidName("__metadata__"))
         }
-        let url = directory.appendingPathComponent("missing-folder/model.safetensors")
+        // Missing folders are created; a path through a regular file cannot be, and is reported.
+        let nested = directory.appendingPathComponent("missing-folder/deeper/model.safetensors")
+        XCTAssertNoThrow(try Self.sample().write(to: nested))
+        XCTAssertEqual(try SafetensorsFile(contentsOf: nested).serialized(), try Self.sample().serialized())
+        let blocker = directory.appendingPathComponent("plain-file")
+        XCTAssertNoThrow(try Data("x".utf8).write(to: blocker))
+        let url = blocker.appendingPathComponent("model.safetensors")
         XCTAssertThrowsError(try Self.sample().write(to: url)) {
             guard case .io(let path, _) = $0 as? SafetensorsError else { return XCTFail("\($0)") }
             XCTAssertEqual(path, url.path)
