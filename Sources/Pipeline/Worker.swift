@@ -19,9 +19,8 @@ public final class Worker {
     private var lastHeartbeat = Date.distantPast
     private var recentRate = 0.0
     private var lastLag = [String: Int64]()
-    /// The last offset processed per partition, and when the lag was last asked of the brokers.
+    /// The last offset processed per partition (for the lag).
     private var lastOffsets = [KafkaTopicPartition: Int64]()
-    private var lastLagRefresh = Date.distantPast
 
     public init(
         settings: WorkerSettings, kafka: KafkaConfiguration, databaseURL: String, models: ModelProvider,
@@ -83,14 +82,11 @@ public final class Worker {
             for message in messages {
                 lastOffsets[message.topicPartition] = max(lastOffsets[message.topicPartition] ?? -1, message.offset)
             }
-            // Asking the brokers for watermarks is a round trip per partition (up to its timeout on a busy
-            // broker): doing it for every batch cost more than decoding. Refreshed with the heartbeat.
-            if Date().timeIntervalSince(lastLagRefresh) >= settings.heartbeatInterval {
-                let lagStarted = Date()
-                lastLag = currentLag()
-                lastLagRefresh = Date()
-                phases["lag"] = lastLagRefresh.timeIntervalSince(lagStarted)
-            }
+            // From the watermarks the fetches report: asking the broker waits behind the pending long-poll
+            // fetch, which cost up to half a second per partition and batch.
+            let lagStarted = Date()
+            lastLag = currentLag()
+            phases["lag"] = Date().timeIntervalSince(lagStarted)
             log.batch(
                 count: messages.count, predictions: outcome.predictions.count,
                 deadLetters: outcome.deadLetters.count, seconds: seconds, phases: phases, lag: lastLag)
@@ -244,9 +240,8 @@ public final class Worker {
         }
         var result = [String: Int64]()
         for (partition, offset) in lastOffsets {
-            if let marks = try? consumer.watermarks(topic: partition.topic, partition: partition.partition, timeout: 1)
-            {
-                result["\(partition.partition)"] = max(0, marks.high - offset - 1)
+            if let high = try? consumer.cachedHighWatermark(topic: partition.topic, partition: partition.partition) {
+                result["\(partition.partition)"] = max(0, high - offset - 1)
             }
         }
         return result
