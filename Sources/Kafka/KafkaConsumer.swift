@@ -244,6 +244,21 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
+    /// The high watermark this consumer last learnt from its fetches, without asking the broker (a
+    /// query waits behind the connection's pending long-poll fetch, up to `fetch.wait.max.ms`); nil
+    /// while no fetch has reported it.
+    public func cachedHighWatermark(topic: String, partition: Int32) throws -> Int64? {
+        try TopicName.validate(topic)
+        return try locked {
+            try ensureOpen()
+            var low: Int64 = 0
+            var high: Int64 = 0
+            let result = rd_kafka_get_watermark_offsets(handle, topic, partition, &low, &high)
+            guard result == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { return nil }
+            return high
+        }
+    }
+
     /// Leaves the group: the rebalance handler gets `.revoked` for the current assignment (so it can
     /// commit), then the member departs at once instead of waiting for its session to time out.
     /// Further calls throw; a second `close` does nothing.

@@ -19,6 +19,8 @@ public final class Worker {
     private var lastHeartbeat = Date.distantPast
     private var recentRate = 0.0
     private var lastLag = [String: Int64]()
+    /// The last offset processed per partition (for the lag).
+    private var lastOffsets = [KafkaTopicPartition: Int64]()
 
     public init(
         settings: WorkerSettings, kafka: KafkaConfiguration, databaseURL: String, models: ModelProvider,
@@ -56,6 +58,7 @@ public final class Worker {
         }
         while !stop.isSet {
             swapModelIfNotified()
+            let pollStarted = Date()
             let messages = try consumer.poll(maxMessages: settings.batchSize, timeout: settings.maxWait)
             if messages.isEmpty {
                 beatIfDue()
@@ -70,13 +73,20 @@ public final class Worker {
             processed += messages.count
             let seconds = Date().timeIntervalSince(started)
             // Where a batch's time goes, for operators and the pipeline benchmark.
-            let phases = [
-                "decode": outcome.decodeSeconds, "forward": outcome.forwardSeconds,
-                "write": commitStarted.timeIntervalSince(writeStarted),
+            var phases = [
+                "poll": started.timeIntervalSince(pollStarted), "decode": outcome.decodeSeconds,
+                "forward": outcome.forwardSeconds, "write": commitStarted.timeIntervalSince(writeStarted),
                 "commit": Date().timeIntervalSince(commitStarted),
             ]
             recentRate = Double(messages.count) / max(seconds, 1e-6)
-            lastLag.merge(lag(after: messages)) { $1 }
+            for message in messages {
+                lastOffsets[message.topicPartition] = max(lastOffsets[message.topicPartition] ?? -1, message.offset)
+            }
+            // From the watermarks the fetches report: asking the broker waits behind the pending long-poll
+            // fetch, which cost up to half a second per partition and batch.
+            let lagStarted = Date()
+            lastLag = currentLag()
+            phases["lag"] = Date().timeIntervalSince(lagStarted)
             log.batch(
                 count: messages.count, predictions: outcome.predictions.count,
                 deadLetters: outcome.deadLetters.count, seconds: seconds, phases: phases, lag: lastLag)
@@ -226,16 +236,15 @@ public final class Worker {
         }
     }
 
-    private func lag(after messages: [KafkaMessage]) -> [String: Int64] {
-        var last = [KafkaTopicPartition: Int64]()
-        for message in messages {
-            last[message.topicPartition] = max(last[message.topicPartition] ?? -1, message.offset)
+    /// Lag of the partitions this member holds now, from the last offsets it processed.
+    private func currentLag() -> [String: Int64] {
+        if let assigned = try? Set(consumer.assignment()) {
+            lastOffsets = lastOffsets.filter { assigned.contains($0.key) }
         }
         var result = [String: Int64]()
-        for (partition, offset) in last {
-            if let marks = try? consumer.watermarks(topic: partition.topic, partition: partition.partition, timeout: 1)
-            {
-                result["\(partition.partition)"] = max(0, marks.high - offset - 1)
+        for (partition, offset) in lastOffsets {
+            if let high = try? consumer.cachedHighWatermark(topic: partition.topic, partition: partition.partition) {
+                result["\(partition.partition)"] = max(0, high - offset - 1)
             }
         }
         return result
