@@ -19,16 +19,11 @@ struct WorkerLog: Sendable {
                 "phase_seconds": phases.mapValues { ($0 * 10000).rounded() / 10000 },
             ])
         } else {
+            let breakdown = phases.sorted { $0.key < $1.key }.map { "\($0.key) " + String(format: "%.3f s", $0.value) }
             print(
                 "[\(workerID)] batch \(count) messages: \(predictions) predictions, \(deadLetters) dead letters, "
                     + String(format: "%.0f images/s, %.3f s, lag %d", rate, seconds, totalLag)
-                    + (phases.isEmpty
-                        ? ""
-                        : " ("
-                            + phases.sorted { $0.key < $1.key }.map {
-                                "\($0.key) " + String(format: "%.3f s", $0.value)
-                            }
-                            .joined(separator: ", ") + ")"))
+                    + (breakdown.isEmpty ? "" : " (" + breakdown.joined(separator: ", ") + ")"))
         }
     }
 
