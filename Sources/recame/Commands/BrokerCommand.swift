@@ -18,6 +18,8 @@ enum BrokerCommand: Command {
         then serves until SIGTERM or SIGINT, shuts down cleanly and exits 0. Any Kafka client
         (recame worker/publish with --bootstrap, kcat -b) can use it. Messages live in memory and are
         lost when the broker stops; it is meant for development, demos and tests, not production.
+        The mock keeps about 5 MB per partition: older messages are dropped (consumed or not) once a
+        partition holds more, so publish large batches to more partitions or consume as you go.
 
         options:
           --brokers N             number of brokers in the cluster, 1-64 (default 3)
