@@ -128,16 +128,7 @@ enum TrainCommand: Command {
             options = options.crossEntropyBaseline
         }
         try arguments.finish()
-        do {
-            try options.validate()
-        } catch let error as TrainingError {
-            throw UsageError(error.description)
-        }
-        let stateURL = URL(fileURLWithPath: output.path + ".state.safetensors")
-        if !resume && FileManager.default.fileExists(atPath: stateURL.path) {
-            throw UsageError(
-                "\(stateURL.path) exists from an earlier run: pass --resume to continue it, or remove it")
-        }
+        try TrainingSupport.checkStart(options, output: output, resume: resume)
 
         try TrainingSupport.configureThreads(threads)
         let data = try TrainingSupport.loadData(

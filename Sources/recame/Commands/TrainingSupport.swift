@@ -38,6 +38,20 @@ enum TrainingSupport {
 
     /// With more than one thread the experts run side by side; BLAS stays single-threaded so that the
     /// two kinds of threads do not oversubscribe the cores.
+    /// Validates the options (a bad combination is a usage error) and refuses to start over an earlier
+    /// run's state file unless resuming.
+    static func checkStart(_ options: TrainingOptions, output: URL, resume: Bool) throws {
+        do {
+            try options.validate()
+        } catch let error as TrainingError {
+            throw UsageError(error.description)
+        }
+        let stateURL = URL(fileURLWithPath: output.path + ".state.safetensors")
+        if !resume && FileManager.default.fileExists(atPath: stateURL.path) {
+            throw UsageError("\(stateURL.path) exists from an earlier run: pass --resume to continue it, or remove it")
+        }
+    }
+
     static func configureThreads(_ threads: Int) throws {
         if threads > 1 { try ComputeSettings.setThreads(1) }
     }
