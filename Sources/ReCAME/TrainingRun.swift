@@ -44,7 +44,10 @@ public final class TrainingRun {
     private let trainLoader: BatchLoader
     private let validationLoader: BatchLoader
 
-    public var stateURL: URL { TrainingState.url(for: output) }
+    public var stateURL: URL { Self.stateURL(for: output) }
+
+    /// Where a run writing `output` keeps its resumable state (`OUT.state.safetensors`).
+    public static func stateURL(for output: URL) -> URL { TrainingState.url(for: output) }
     public var stepsPerEpoch: Int { Self.batchCount(images: train.count, batchSize: options.batchSize) }
 
     /// `objective` builds the loss from the training counts; the default is the ReCAME loss of

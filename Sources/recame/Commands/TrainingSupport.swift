@@ -36,8 +36,6 @@ enum TrainingSupport {
         return data
     }
 
-    /// With more than one thread the experts run side by side; BLAS stays single-threaded so that the
-    /// two kinds of threads do not oversubscribe the cores.
     /// Validates the options (a bad combination is a usage error) and refuses to start over an earlier
     /// run's state file unless resuming.
     static func checkStart(_ options: TrainingOptions, output: URL, resume: Bool) throws {
@@ -46,12 +44,14 @@ enum TrainingSupport {
         } catch let error as TrainingError {
             throw UsageError(error.description)
         }
-        let stateURL = URL(fileURLWithPath: output.path + ".state.safetensors")
+        let stateURL = TrainingRun.stateURL(for: output)
         if !resume && FileManager.default.fileExists(atPath: stateURL.path) {
             throw UsageError("\(stateURL.path) exists from an earlier run: pass --resume to continue it, or remove it")
         }
     }
 
+    /// With more than one thread the experts run side by side; BLAS stays single-threaded so that the
+    /// two kinds of threads do not oversubscribe the cores.
     static func configureThreads(_ threads: Int) throws {
         if threads > 1 { try ComputeSettings.setThreads(1) }
     }
