@@ -92,7 +92,7 @@ enum DistillCommand: Command {
         options.warmupEpochs = min(options.warmupEpochs, options.epochs - 1)
         try TrainingSupport.checkStart(options, output: output, resume: resume)
 
-        try TrainingSupport.configureThreads(threads)
+        try TrainingSupport.useSingleThreadedBLAS()
         let data = try TrainingSupport.loadData(
             specification, height: options.inputHeight, width: options.inputWidth, channels: options.channels,
             seed: options.seed, splits: splits)

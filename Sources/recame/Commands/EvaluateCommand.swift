@@ -59,7 +59,7 @@ enum EvaluateCommand: Command {
         }
         let specification = try DataSpecification(parsing: specText)
         let seed = seedOverride.map(UInt64.init) ?? training.string("seed").flatMap(UInt64.init) ?? 1
-        try TrainingSupport.configureThreads(threads)
+        try TrainingSupport.useSingleThreadedBLAS()
         let data = try TrainingSupport.loadData(
             specification, height: configuration.inputSize[0], width: configuration.inputSize[1],
             channels: configuration.inChannels, seed: seed, splits: splits)

@@ -130,7 +130,7 @@ enum TrainCommand: Command {
         try arguments.finish()
         try TrainingSupport.checkStart(options, output: output, resume: resume)
 
-        try TrainingSupport.configureThreads(threads)
+        try TrainingSupport.useSingleThreadedBLAS()
         let data = try TrainingSupport.loadData(
             specification, height: options.inputHeight, width: options.inputWidth, channels: options.channels,
             seed: options.seed, splits: splits)

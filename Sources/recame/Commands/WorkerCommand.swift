@@ -59,6 +59,8 @@ enum WorkerCommand: Command {
             throw UsageError("--review-threshold must be in [0, 1]")
         }
 
+        // Several workers share a machine's cores; OpenBLAS's default pool would spin against them.
+        try TrainingSupport.useSingleThreadedBLAS()
         let stop = StopSignal()
         stop.install()
         let models = ModelProvider(
