@@ -1,11 +1,12 @@
 import Foundation
 import Imaging
 
-/// The `--data SPEC` of the command line (ARCHITECTURE §9): `fmnist-lt:IR`, `elpv[:PATH]` or
-/// `folder:PATH`, loaded at the model's input size and channel count.
+/// The `--data SPEC` of the command line (ARCHITECTURE §9): `fmnist-lt:IR`, `elpv[:PATH]`,
+/// `elpv-cells[:PATH]` (grade × mono/poly cell type) or `folder:PATH`, loaded at the model's input
+/// size and channel count.
 public enum DataSpecification: Equatable, Sendable, CustomStringConvertible {
     case fashionMNISTLongTail(imbalance: Double)
-    case elpv(root: String)
+    case elpv(root: String, byCellType: Bool = false)
     case folder(root: String)
 
     public static let defaultELPVRoot = ".local/data/elpv"
@@ -18,22 +19,27 @@ public enum DataSpecification: Equatable, Sendable, CustomStringConvertible {
                 throw DatasetError.badSpecification("'\(text)': expected fmnist-lt:IR with IR ≥ 1, e.g. fmnist-lt:100")
             }
             self = .fashionMNISTLongTail(imbalance: ratio)
-        case "elpv":
-            self = .elpv(root: parts.count == 2 && !parts[1].isEmpty ? parts[1] : Self.defaultELPVRoot)
+        case "elpv", "elpv-cells":
+            self = .elpv(
+                root: parts.count == 2 && !parts[1].isEmpty ? parts[1] : Self.defaultELPVRoot,
+                byCellType: parts[0] == "elpv-cells")
         case "folder":
             guard parts.count == 2, !parts[1].isEmpty else {
                 throw DatasetError.badSpecification("'\(text)': expected folder:PATH")
             }
             self = .folder(root: parts[1])
         default:
-            throw DatasetError.badSpecification("'\(text)': expected fmnist-lt:IR, elpv or folder:PATH")
+            throw DatasetError.badSpecification(
+                "'\(text)': expected fmnist-lt:IR, elpv[:PATH], elpv-cells[:PATH] or folder:PATH")
         }
     }
 
     public var description: String {
         switch self {
         case .fashionMNISTLongTail(let ratio): return "fmnist-lt:\(FashionMNIST.formatted(ratio))"
-        case .elpv(let root): return root == Self.defaultELPVRoot ? "elpv" : "elpv:\(root)"
+        case .elpv(let root, let byCellType):
+            let name = byCellType ? "elpv-cells" : "elpv"
+            return root == Self.defaultELPVRoot ? name : "\(name):\(root)"
         case .folder(let root): return "folder:\(root)"
         }
     }
@@ -62,12 +68,15 @@ public enum DataSpecification: Equatable, Sendable, CustomStringConvertible {
                 validation: splits.validation.resampled(height: height, width: width, channels: channels),
                 test: splits.test.resampled(height: height, width: width, channels: channels),
                 splitHash: splits.splitHash, description: splits.description)
-        case .elpv(let root):
-            let labels = try ELPVLabels(root: root)
+        case .elpv(let root, let byCellType):
+            let labels = try ELPVLabels(root: root, byCellType: byCellType)
+            // The two label sets keep separate split files so that neither overwrites the other's.
+            let splitFile =
+                root == Self.defaultELPVRoot
+                ? "\(splitDirectory)/\(byCellType ? "elpv-cells" : "elpv")-seed\(seed).csv"
+                : "\(root)/\(byCellType ? "cells-split" : "split").csv"
             return try Self.split(
-                items: labels.items, classNames: labels.classNames, root: root,
-                splitFile: root == Self.defaultELPVRoot
-                    ? "\(splitDirectory)/elpv-seed\(seed).csv" : "\(root)/split.csv",
+                items: labels.items, classNames: labels.classNames, root: root, splitFile: splitFile,
                 userSplit: nil, seed: seed, loader: FileImageLoader(height: height, width: width, channels: channels),
                 description: description, progress: progress)
         case .folder(let root):

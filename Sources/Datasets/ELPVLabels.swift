@@ -1,12 +1,14 @@
 import Foundation
 
 /// The labels CSV that `pipeline/data elpv` writes: `path,defect_probability,cell_type,class`, with
-/// classes p000/p033/p067/p100 for the four defect-probability grades.
+/// classes p000/p033/p067/p100 for the four defect-probability grades, or with `byCellType` the
+/// grade crossed with the cell type (p000_mono … p100_poly): the two kinds of cell look different
+/// enough that some users want them apart, and the split doubles the number of tail classes.
 struct ELPVLabels {
     let classNames: [String]
     let items: [FileImageLoader.Item]
 
-    init(root: String) throws {
+    init(root: String, byCellType: Bool = false) throws {
         let path = "\(root)/labels.csv"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw DatasetError.unreadable(path: path, reason: "missing; run `pipeline/data elpv` to fetch ELPV")
@@ -17,7 +19,16 @@ struct ELPVLabels {
             guard fields.count == 4 else {
                 throw DatasetError.malformed(path: path, reason: "line \(number + 1): expected 4 fields")
             }
-            rows.append((fields[0], fields[3]))
+            if byCellType {
+                let cell = fields[2].trimmingCharacters(in: .whitespaces)
+                guard ["mono", "poly"].contains(cell) else {
+                    throw DatasetError.malformed(
+                        path: path, reason: "line \(number + 1): cell type '\(cell)' is neither mono nor poly")
+                }
+                rows.append((fields[0], "\(fields[3])_\(cell)"))
+            } else {
+                rows.append((fields[0], fields[3]))
+            }
         }
         guard !rows.isEmpty else { throw DatasetError.empty(path: path) }
         classNames = Set(rows.map(\.1)).sorted()

@@ -35,6 +35,9 @@ final class TrainingCommandTests: XCTestCase {
         XCTAssertEqual(trained.status, 0, trained.standardError)
         XCTAssertTrue(trained.standardOutput.contains("wrote \(model)"), trained.standardOutput)
         XCTAssertTrue(trained.standardError.contains("epoch 3/3"), trained.standardError)
+        // One training thread must not bring OpenBLAS's pool of a thread per core with it.
+        XCTAssertTrue(
+            trained.standardError.contains("1 thread(s), BLAS 1 thread(s)"), trained.standardError)
         let checkpoint = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
         XCTAssertEqual(checkpoint.configuration.classNames, ["checker", "horizontal", "vertical"])
         XCTAssertEqual(checkpoint.configuration.trainCounts, [14, 14, 14])

@@ -17,8 +17,9 @@ enum EvaluateCommand: Command {
         at the model's calibration temperature and the throughput.
 
           --model M        recame-1 checkpoint (required)
-          --data SPEC      fmnist-lt:IR, elpv[:PATH] or folder:PATH (default: the data the model was
-                           trained on, from its metadata); class names must match the model's
+          --data SPEC      fmnist-lt:IR, elpv[:PATH], elpv-cells[:PATH] or folder:PATH (default: the
+                           data the model was trained on, from its metadata); class names must
+                           match the model's
           --split NAME     test (default), validation or train
           --seed S         seed of the split (default: the model's training seed, else 1); only
                            matters for data sets split by seed (elpv, folders without split.csv)

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import ReCAME
+import Tensor
 
 enum TrainCommand: Command {
     static let name = "train"
@@ -19,7 +20,8 @@ enum TrainCommand: Command {
         as if never interrupted. Progress goes to stderr, the summary to stdout.
 
         data
-          --data SPEC          fmnist-lt:IR, elpv[:PATH] or folder:PATH (required)
+          --data SPEC          fmnist-lt:IR, elpv[:PATH], elpv-cells[:PATH] (grade × mono/poly)
+                               or folder:PATH (required)
           --input HxW          network input size (default: the data set's, 28x28 for FMNIST, 64x64 else)
           --channels C         1 (gray) or 3 (default: the data set's)
           --splits DIR         where seeded split files are written (default .local/splits)
@@ -147,7 +149,8 @@ enum TrainCommand: Command {
         printStandardError(
             "training \(options.method.rawValue): \(options.experts) expert(s), ResNet-\(options.depth) "
                 + "widths \(options.widths), input \(options.channels)×\(options.inputHeight)×\(options.inputWidth), "
-                + "\(run.train.count) images, \(run.stepsPerEpoch) steps/epoch, \(threads) thread(s)")
+                + "\(run.train.count) images, \(run.stepsPerEpoch) steps/epoch, \(threads) thread(s), "
+                + "BLAS \(ComputeSettings.threads) thread(s)")
         TrainingSupport.attachProgress(to: run)
         try run.train()
         let result = try run.finish()
