@@ -132,29 +132,15 @@ public final class Worker {
         }
         let size = model.preprocessor.elementCount
         var inputs = [Float](repeating: 0, count: parsed.count * size)
-        var failures = [String?](repeating: nil, count: parsed.count)
         let maxPixels = settings.maxPixels
-        let preprocessor = model.preprocessor
-        inputs.withUnsafeMutableBufferPointer { buffer in
-            failures.withUnsafeMutableBufferPointer { failed in
-                let base = buffer.baseAddress!
-                let failedBase = failed.baseAddress!
-                let work = { (slot: Int) in
-                    do {
-                        let image = try ImageDecoder.decode(
-                            contentsOf: URL(fileURLWithPath: parsed[slot].path), maxPixels: maxPixels)
-                        try preprocessor.process(
-                            image, into: UnsafeMutableBufferPointer(start: base + slot * size, count: size))
-                    } catch {
-                        failedBase[slot] = "image \(parsed[slot].path): \(error)"
-                    }
-                }
-                if settings.decodeThreads > 1 && parsed.count > 1 {
-                    DispatchQueue.concurrentPerform(iterations: parsed.count, execute: work)
-                } else {
-                    for slot in parsed.indices { work(slot) }
-                }
+        let decoder = try BatchDecoder(preprocessor: model.preprocessor, threads: max(1, settings.decodeThreads))
+        let errors = try inputs.withUnsafeMutableBufferPointer { buffer in
+            try decoder.decode(count: parsed.count, into: buffer) { slot in
+                try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: parsed[slot].path), maxPixels: maxPixels)
             }
+        }
+        let failures = errors.enumerated().map { slot, error in
+            error.map { "image \(parsed[slot].path): \($0)" }
         }
         var good = [Int]()
         for (slot, entry) in parsed.enumerated() {

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Imaging
 import ReCAME
@@ -20,6 +19,7 @@ final class FileClassifier {
 
     let classNames: [String]
     private let preprocessor: Preprocessor
+    private let decoder: BatchDecoder
     private let model: InferenceModel
     private let temperature: Float
     private let threads: Int
@@ -45,6 +45,7 @@ final class FileClassifier {
         // Our own threads split the batch; OpenBLAS threads on these small products only add
         // synchronisation (measured in bench/).
         try ComputeSettings.setThreads(1)
+        decoder = try BatchDecoder(preprocessor: preprocessor, threads: threads)
         self.threads = threads
     }
 
@@ -52,25 +53,10 @@ final class FileClassifier {
     func classify(_ files: [String]) throws -> [Outcome] {
         let size = preprocessor.elementCount
         if buffer.count < files.count * size { buffer = [Float](repeating: 0, count: files.count * size) }
-        var errors = [Error?](repeating: nil, count: files.count)
-        let preprocessor = self.preprocessor
-        buffer.withUnsafeMutableBufferPointer { slots in
-            errors.withUnsafeMutableBufferPointer { errorSlots in
-                let slotBase = slots.baseAddress!
-                let errorBase = errorSlots.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: min(threads, files.count)) { worker in
-                    var index = worker
-                    while index < files.count {
-                        do {
-                            let bytes = try Self.read(files[index])
-                            try preprocessor.process(
-                                bytes, into: UnsafeMutableBufferPointer(start: slotBase + index * size, count: size))
-                        } catch {
-                            errorBase[index] = error
-                        }
-                        index += threads
-                    }
-                }
+        let maxPixels = preprocessor.maxPixels
+        var errors = try buffer.withUnsafeMutableBufferPointer { slots in
+            try decoder.decode(count: files.count, into: slots) { index in
+                try ImageDecoder.decode(Self.read(files[index]), maxPixels: maxPixels)
             }
         }
         let decoded = files.indices.filter { errors[$0] == nil }
